@@ -1,0 +1,74 @@
+/* host_lua.c: the small OS services the Lua layer needs and plain Lua lacks
+ * (module aws.core.host): terminal detection, a monotonic clock, sleeping, UTC wall
+ * time with sub-second precision, and exiting with a status. Nothing AWS-specific. */
+#include <lauxlib.h>
+#include <lua.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "host.h"
+
+int luaopen_aws_core_host(lua_State *L);
+
+static int s_isatty(lua_State *L)
+{
+    lua_pushboolean(L, isatty((int)luaL_checkinteger(L, 1)));
+    return 1;
+}
+
+static int s_monotonic_ms(lua_State *L)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    lua_pushnumber(L, (lua_Number)ts.tv_sec * 1e3 + (lua_Number)ts.tv_nsec / 1e6);
+    return 1;
+}
+
+/* Wall clock as seconds since the epoch, with fractions. */
+static int s_realtime(lua_State *L)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    lua_pushnumber(L, (lua_Number)ts.tv_sec + (lua_Number)ts.tv_nsec / 1e9);
+    return 1;
+}
+
+static int s_sleep_ms(lua_State *L)
+{
+    lua_Number ms = luaL_checknumber(L, 1);
+    if (ms <= 0) return 0;
+    struct timespec ts = {(time_t)(ms / 1000), (long)((ms - (lua_Number)(time_t)(ms / 1000) * 1000) * 1e6)};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+    return 0;
+}
+
+static int s_pid(lua_State *L)
+{
+    lua_pushinteger(L, (lua_Integer)getpid());
+    return 1;
+}
+
+static int s_interruptible(lua_State *L)
+{
+    if (lua_toboolean(L, 1))
+        dt_host_install_interrupt(L);
+    else
+        dt_host_remove_interrupt();
+    return 0;
+}
+
+int luaopen_aws_core_host(lua_State *L)
+{
+    static const luaL_Reg fns[] = {{"isatty", s_isatty},
+                                   {"monotonic_ms", s_monotonic_ms},
+                                   {"realtime", s_realtime},
+                                   {"sleep_ms", s_sleep_ms},
+                                   {"pid", s_pid},
+                                   {"interruptible", s_interruptible},
+                                   {NULL, NULL}};
+    luaL_newlib(L, fns);
+    return 1;
+}
