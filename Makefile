@@ -3,7 +3,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build test test-asan demo bench clean format
+.PHONY: all deps build test test-asan demo bench clean format generate
 
 all: build
 
@@ -30,8 +30,13 @@ demo: build
 bench: build
 	@bash scripts/bench.sh $(BUILD)
 
+# Regenerate bindings/*_ops.c from the service models ($$DT_SHARED/models or ../shared/models).
+generate:
+	@bash scripts/check-generated.sh --write
+
 format:
-	@clang-format -i runtime/*.c runtime/*.h bindings/*.c bindings/*.h runtime/emulator/*.c tests/c/*.c tests/c/*.h 2>/dev/null || true
+# (generated bindings/*_ops.c are left alone: they must stay byte-identical to the generator's output)
+	@clang-format -i runtime/*.c runtime/*.h $(filter-out %_ops.c,$(wildcard bindings/*.c)) bindings/*.h runtime/emulator/*.c tests/c/*.c tests/c/*.h 2>/dev/null || true
 
 clean:
 	rm -rf $(BUILD) build-asan

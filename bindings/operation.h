@@ -122,8 +122,9 @@ typedef struct dt_service {
     const char *model_sha256;
     const dt_operation *operations; /* sorted by name */
     size_t n_operations;
-    const dt_shape *shapes;
+    const dt_shape *shapes; /* sorted by name */
     size_t n_shapes;
+    const uint16_t *by_lua_name; /* operation indices ordered by lua_name (lookup index) */
 } dt_service;
 
 extern const dt_service dt_service_detective;
