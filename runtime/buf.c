@@ -32,6 +32,11 @@ static int s_reserve(dt_buf *b, size_t extra)
     return 0;
 }
 
+int dt_buf_reserve(dt_buf *b, size_t extra)
+{
+    return s_reserve(b, extra);
+}
+
 int dt_buf_append(dt_buf *b, const void *data, size_t len)
 {
     if (s_reserve(b, len) != 0) return -1;

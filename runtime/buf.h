@@ -20,6 +20,10 @@ typedef struct dt_buf {
 void dt_buf_init(dt_buf *b, size_t max_len);
 /* 0 on success, -1 on allocation failure or when the cap would be passed. */
 int dt_buf_append(dt_buf *b, const void *data, size_t len);
+/* Makes room for extra more bytes (and the NUL) without changing len, so a hot loop
+ * can write at data + len and then advance len itself, keeping data[len] == '\0'.
+ * 0 on success, -1 on allocation failure or when the cap would be passed. */
+int dt_buf_reserve(dt_buf *b, size_t extra);
 int dt_buf_puts(dt_buf *b, const char *s);
 int dt_buf_putc(dt_buf *b, char c);
 int dt_buf_printf(dt_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
