@@ -3,7 +3,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build test test-asan demo bench clean format generate
+.PHONY: all deps build test test-asan demo bench clean format generate docs
 
 all: build
 
@@ -33,6 +33,10 @@ bench: build
 # Regenerate bindings/*_ops.c from the service models ($$DT_SHARED/models or ../shared/models).
 generate:
 	@bash scripts/check-generated.sh --write
+
+# Regenerate docs/api (reference) and docs/types (LuaLS stubs) from the model tables in the binary.
+docs: build
+	@$(BUILD)/detlua scripts/gen-docs.lua --out docs/api --types docs/types
 
 format:
 # (generated bindings/*_ops.c are left alone: they must stay byte-identical to the generator's output)

@@ -20,6 +20,8 @@ Options:
   --profile P         profile from the shared config and credentials files
   --endpoint-url URL  send requests to URL instead of the standard endpoint
   --debug             log each request and response on stderr (secrets redacted)
+  --dry-run           validate and show each request instead of sending it
+  --audit-log FILE    append a record of every call to FILE (secrets redacted)
   --local             run against an embedded emulator on a free loopback port
   -e CHUNK            run a chunk of Lua
   --version           print the version and exit
