@@ -24,6 +24,10 @@ function aws.client(service, opts)
   return client.new(service, opts)
 end
 
+local concurrency = require("aws.concurrency")
+aws.map = concurrency.map
+aws.parallel = concurrency.parallel
+
 -- Runs fn(...) and returns true, results... or false, err (an aws.Error or a message).
 function aws.try(fn, ...)
   return pcall(fn, ...)
