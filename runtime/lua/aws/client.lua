@@ -168,7 +168,13 @@ function M.connection(self)
   return c
 end
 
-local clock_skew_s = 0 -- server time minus local time, learned from Date headers
+-- Server time minus local time, per endpoint, learned from Date headers (standard
+-- mode's clock-skew correction). Only offsets beyond 4 minutes are applied.
+local clock_skew_s = {}
+
+function M.reset_clock_skew()
+  clock_skew_s = {}
+end
 
 local MONTHS = { Jan = 1, Feb = 2, Mar = 3, Apr = 4, May = 5, Jun = 6, Jul = 7, Aug = 8, Sep = 9, Oct = 10, Nov = 11, Dec = 12 }
 local function parse_http_date(s)
@@ -212,9 +218,10 @@ function M.invoke(self, op, params)
     local headers = {}
     for i, h in ipairs(req.headers) do headers[i] = h end
     local creds = cfg.credentials
+    local skew_used = clock_skew_s[retry_key] or 0
     local s = sigv4.sign{ method = req.method, url = url, headers = headers, body = req.body,
       region = cfg.signing_region, service = cfg.signing_name,
-      credentials = creds, time = math.floor(now_s() + clock_skew_s) }
+      credentials = creds, time = math.floor(now_s() + skew_used) }
     for _, h in ipairs(s.headers) do headers[#headers + 1] = h end
     if debug then
       log_debug("-> %s %s (attempt %d)", req.method, url, attempt)
@@ -230,7 +237,7 @@ function M.invoke(self, op, params)
       local server_time = parse_http_date(rh.date)
       if server_time then
         local skew = server_time - os.time()
-        if math.abs(skew) > 240 then clock_skew_s = skew else clock_skew_s = 0 end
+        clock_skew_s[retry_key] = math.abs(skew) > 240 and skew or nil
       end
     end
     if status and status >= 200 and status < 300 then
@@ -252,7 +259,10 @@ function M.invoke(self, op, params)
         request_id = rh["x-amzn-requestid"] or rh["x-amz-request-id"] or e.request_id,
         operation = opname, fields = e.fields or {} }
       if debug then log_debug("<- %d %s %s (%.1f ms): %s", status, opname, tostring(e.code), elapsed_ms, err.message) end
-      if SKEW_CODES[err.code] and math.abs(clock_skew_s) > 240 then err.retryable = true end
+      -- A skew rejection is worth one more try when the Date header moved our offset.
+      if SKEW_CODES[err.code] and math.abs((clock_skew_s[retry_key] or 0) - skew_used) > 240 then
+        err.retryable = true
+      end
     else
       local te = rh or {}
       err = errors.new{ kind = "transport", code = te.code or "TransportError", message = te.message or "transport failure",
