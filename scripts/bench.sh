@@ -14,3 +14,89 @@ cmake --build "$BUILD" --target benchmarks -j "$JOBS" >/dev/null
 # CPU time per SigV4 signature of a small Detective POST (target: at most 2 us).
 echo "== signing"
 "$BUILD/bench_sigv4" "${BENCH_SIGV4_ITERATIONS:-200000}"
+
+# --- a local nginx serving canned Detective responses ---------------------------
+# Every figure below talks to this server over loopback, so they measure detlua (and
+# curl for comparison), not a network or the emulator.
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+if [ ! -x "$NGINX" ]; then
+  echo "== nginx not found; skipping the HTTP benchmarks (scripts/install-deps.sh installs nginx-light)"
+  exit 0
+fi
+work=$(mktemp -d)
+trap 'kill "$(cat "$work/nginx.pid" 2>/dev/null)" 2>/dev/null || true; rm -rf "$work"' EXIT
+port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+mkdir -p "$work/tmp"
+cat >"$work/nginx.conf" <<CONF
+worker_processes 1;
+pid $work/nginx.pid;
+error_log $work/error.log;
+daemon on;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path $work/tmp; proxy_temp_path $work/tmp; fastcgi_temp_path $work/tmp;
+  uwsgi_temp_path $work/tmp; scgi_temp_path $work/tmp;
+  keepalive_requests 1000000;
+  server {
+    listen 127.0.0.1:$port;
+    default_type application/json;
+    location = /graphs/list {
+      add_header x-amzn-RequestId 00000000-0000-4000-8000-000000000000;
+      return 200 '{"GraphList":[{"Arn":"arn:aws:detective:us-east-1:111122223333:graph:027c7c4610ea4aacaf0b883093cab899","CreatedTime":"2026-01-01T00:00:00.000Z"}]}';
+    }
+  }
+}
+CONF
+"$NGINX" -c "$work/nginx.conf" -p "$work" 2>/dev/null
+sleep 0.3
+url="http://127.0.0.1:$port"
+export AWS_ACCESS_KEY_ID=AKIDBENCHMARK0000001 AWS_SECRET_ACCESS_KEY=benchmark/secret/key/000000000000000000 AWS_REGION=us-east-1
+export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
+DETLUA="$BUILD/detlua"
+
+# --- cold start: one whole process per call --------------------------------------
+# Target: detlua call no slower than curl --aws-sigv4 doing the same signed request.
+echo "== cold start (one ListGraphs call per process, mean of ${BENCH_COLD_RUNS:=200} runs)"
+ms_per_run() { # command... -> mean milliseconds per run
+  local start end
+  start=$(date +%s%N)
+  for _ in $(seq "$BENCH_COLD_RUNS"); do "$@" >/dev/null 2>&1 || { echo "failed: $*" >&2; return 1; }; done
+  end=$(date +%s%N)
+  awk -v s="$start" -v e="$end" -v n="$BENCH_COLD_RUNS" 'BEGIN { printf "%.2f", (e - s) / n / 1e6 }'
+}
+d_ms=$(ms_per_run "$DETLUA" call detective list-graphs --endpoint-url "$url")
+c_ms=$(ms_per_run curl -sf --aws-sigv4 "aws:amz:us-east-1:detective" -u "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" \
+  -H 'Content-Type: application/json' -d '{}' "$url/graphs/list")
+echo "detlua call detective list-graphs: $d_ms ms"
+echo "curl --aws-sigv4 (same request):    $c_ms ms"
+
+# --- warm sequential calls in one process ------------------------------------------
+# Target: at most 80 us per ListGraphs call (validate, serialize, sign, send, parse).
+echo "== warm sequential ListGraphs calls in one process"
+"$DETLUA" -e "
+  local n = tonumber(os.getenv('BENCH_WARM_CALLS') or '20000')
+  local d = aws.client('detective', { endpoint = '$url' })
+  d:list_graphs{}
+  local host = require('aws.core.host')
+  local t0, c0 = host.monotonic_ms(), os.clock()
+  for _ = 1, n do d:list_graphs{} end
+  local ms, cpu = host.monotonic_ms() - t0, os.clock() - c0
+  print(string.format('%d calls: %.1f us per call (%.0f calls/s), detlua CPU %.1f us per call', n, ms * 1000 / n, n / (ms / 1000), cpu * 1e6 / n))
+"
+
+# --- concurrent calls: aws.map with 32 in flight -------------------------------------
+# Target: at least 25,000 ListGraphs calls per second on this 2-core machine.
+echo "== concurrent ListGraphs calls (aws.map, 32 in flight)"
+"$DETLUA" -e "
+  local n = tonumber(os.getenv('BENCH_MAP_CALLS') or '50000')
+  local d = aws.client('detective', { endpoint = '$url' })
+  d:list_graphs{}
+  local items = {}
+  for i = 1, n do items[i] = i end
+  local host = require('aws.core.host')
+  local t0 = host.monotonic_ms()
+  local _, _, failed = aws.map(items, function() return d:list_graphs{}.GraphList[1].Arn end, { concurrency = 32 })
+  local ms = host.monotonic_ms() - t0
+  print(string.format('%d calls, %d failed: %.0f calls/s', n, failed, n / (ms / 1000)))
+"

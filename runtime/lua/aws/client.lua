@@ -152,6 +152,7 @@ function M.resolve(self)
     signing_name = ep.signing_name or self.svc.signing_name,
     credentials = creds,
     expiration = creds.expiration,
+    max_attempts = tonumber(o.max_attempts) or M.default_max_attempts(self) or 3,
   }
   self._cfg = cfg
   return cfg
@@ -207,7 +208,7 @@ function M.invoke(self, op, params)
     if placeholder ~= nil then return placeholder end
   end
   local cfg = M.resolve(self)
-  local max_attempts = tonumber(self.opts.max_attempts) or M.default_max_attempts(self) or 3
+  local max_attempts = cfg.max_attempts
   local url = cfg.url .. req.path
   local debug = self.opts.debug
   local attempt, err = 0, nil
