@@ -1,0 +1,409 @@
+/* server.c: the emulator's HTTP listener on libmicrohttpd (see server.h).
+ *
+ * Protocol choices made here, before any AWS logic runs:
+ * - the request-target is taken from MHD's URI log callback, so the router sees the path
+ *   and query byte for byte as the client signed them (MHD's unescaping is disabled too);
+ * - header names are lowercased and repeated headers joined with "," (the SigV4 rule for
+ *   canonical headers), a header sent without a value becomes "";
+ * - bodies are capped: a declared Content-Length above the cap is refused at once, a
+ *   chunked body that grows past it is drained and refused at the end, both with 413.
+ * It deliberately does not parse bodies, check signatures or know any service. */
+#include "server.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <openssl/rand.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+struct dt_server {
+    struct MHD_Daemon *daemon;
+    dt_server_config cfg;
+    int port;
+    char url[64];
+};
+
+/* Per-request state, created by the URI log callback and freed on completion. */
+typedef struct s_request {
+    char *uri; /* raw request-target */
+    int started;
+    int too_large;
+    dt_buf body;
+} s_request;
+
+/* --- response helpers ------------------------------------------------------ */
+
+int dt_server_response_add_header(dt_server_response *resp, const char *name, const char *value) {
+    size_t before = resp->headers.len;
+    if (dt_buf_append(&resp->headers, name, strlen(name) + 1) != 0 ||
+        dt_buf_append(&resp->headers, value, strlen(value) + 1) != 0) {
+        resp->headers.len = before;
+        return -1;
+    }
+    return 0;
+}
+
+int dt_server_response_set_body(dt_server_response *resp, const char *data, size_t len) {
+    dt_buf_reset(&resp->body);
+    return dt_buf_append(&resp->body, data, len);
+}
+
+static void s_request_id(char out[37]) {
+    unsigned char b[16];
+    if (RAND_bytes(b, sizeof b) != 1) memset(b, 0, sizeof b);
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
+             b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
+             b[14], b[15]);
+}
+
+/* An error produced before (or instead of) the handler: XML for query-protocol (form)
+ * requests, JSON otherwise, with the same headers the router would send. */
+static void s_error(dt_server_response *resp, int status, const char *code, const char *message,
+                    int xml) {
+    char rid[37];
+    s_request_id(rid);
+    dt_buf_reset(&resp->headers);
+    dt_buf_reset(&resp->body);
+    resp->status = status;
+    dt_server_response_add_header(resp, "x-amzn-RequestId", rid);
+    if (xml) {
+        dt_server_response_add_header(resp, "Content-Type", "text/xml");
+        dt_buf_printf(&resp->body,
+                      "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">"
+                      "<Error><Type>%s</Type><Code>%s</Code><Message>%s</Message></Error>"
+                      "<RequestId>%s</RequestId></ErrorResponse>",
+                      status >= 500 ? "Receiver" : "Sender", code, message, rid);
+    } else {
+        dt_server_response_add_header(resp, "Content-Type", "application/json");
+        dt_server_response_add_header(resp, "x-amzn-ErrorType", code);
+        dt_buf_printf(&resp->body, "{\"message\":\"%s\"}", message);
+    }
+}
+
+/* --- MHD callbacks ------------------------------------------------------------ */
+
+static void *s_on_uri(void *cls, const char *uri, struct MHD_Connection *conn) {
+    (void)conn;
+    dt_server *srv = cls;
+    s_request *r = calloc(1, sizeof *r);
+    if (!r) return NULL;
+    r->uri = strdup(uri ? uri : "/");
+    if (!r->uri) {
+        free(r);
+        return NULL;
+    }
+    dt_buf_init(&r->body, srv->cfg.max_body_bytes);
+    return r;
+}
+
+static void s_on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+                           enum MHD_RequestTerminationCode toe) {
+    (void)cls;
+    (void)conn;
+    (void)toe;
+    s_request *r = *req_cls;
+    if (!r) return;
+    dt_buf_free(&r->body);
+    free(r->uri);
+    free(r);
+    *req_cls = NULL;
+}
+
+/* The router must see the raw bytes: leave percent-escapes alone. */
+static size_t s_no_unescape(void *cls, struct MHD_Connection *conn, char *s) {
+    (void)cls;
+    (void)conn;
+    return strlen(s);
+}
+
+typedef struct s_headers {
+    size_t n, alloc;
+    char **names;
+    char **values;
+    int failed;
+} s_headers;
+
+static enum MHD_Result s_collect_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                        const char *value) {
+    (void)kind;
+    s_headers *h = cls;
+    if (!key) return MHD_YES;
+    if (!value) value = "";
+    char *name = strdup(key);
+    if (!name) {
+        h->failed = 1;
+        return MHD_NO;
+    }
+    for (char *p = name; *p; p++)
+        *p = (char)tolower((unsigned char)*p);
+    for (size_t i = 0; i < h->n; i++) {
+        if (strcmp(h->names[i], name) == 0) {
+            size_t a = strlen(h->values[i]), b = strlen(value);
+            char *joined = malloc(a + b + 2);
+            if (!joined) {
+                free(name);
+                h->failed = 1;
+                return MHD_NO;
+            }
+            memcpy(joined, h->values[i], a);
+            joined[a] = ',';
+            memcpy(joined + a + 1, value, b + 1);
+            free(h->values[i]);
+            h->values[i] = joined;
+            free(name);
+            return MHD_YES;
+        }
+    }
+    if (h->n == h->alloc) {
+        size_t n = h->alloc ? h->alloc * 2 : 16;
+        char **nn = realloc(h->names, n * sizeof *nn);
+        if (nn) h->names = nn;
+        char **nv = nn ? realloc(h->values, n * sizeof *nv) : NULL;
+        if (nv) h->values = nv;
+        if (!nn || !nv) {
+            free(name);
+            h->failed = 1;
+            return MHD_NO;
+        }
+        h->alloc = n;
+    }
+    char *v = strdup(value);
+    if (!v) {
+        free(name);
+        h->failed = 1;
+        return MHD_NO;
+    }
+    h->names[h->n] = name;
+    h->values[h->n] = v;
+    h->n++;
+    return MHD_YES;
+}
+
+static void s_headers_free(s_headers *h) {
+    for (size_t i = 0; i < h->n; i++) {
+        free(h->names[i]);
+        /* header values may carry session tokens and signatures */
+        dt_wipe(h->values[i], strlen(h->values[i]));
+        free(h->values[i]);
+    }
+    free(h->names);
+    free(h->values);
+}
+
+static int s_is_form(struct MHD_Connection *conn) {
+    const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
+    return ct && strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0;
+}
+
+static enum MHD_Result s_send(struct MHD_Connection *conn, dt_server_response *resp) {
+    struct MHD_Response *mr = MHD_create_response_from_buffer(
+        resp->body.len, resp->body.data ? resp->body.data : (void *)"", MHD_RESPMEM_MUST_COPY);
+    if (!mr) return MHD_NO;
+    const char *p = resp->headers.data;
+    const char *end = p ? p + resp->headers.len : NULL;
+    while (p && p < end) {
+        const char *name = p;
+        const char *value = name + strlen(name) + 1;
+        if (value >= end) break;
+        /* MHD refuses a few framing headers it manages itself; that is fine. */
+        (void)MHD_add_response_header(mr, name, value);
+        p = value + strlen(value) + 1;
+    }
+    int status = resp->status;
+    if (status < 100 || status > 999) status = 500;
+    enum MHD_Result ret = MHD_queue_response(conn, (unsigned int)status, mr);
+    MHD_destroy_response(mr);
+    return ret;
+}
+
+static enum MHD_Result s_finish(struct MHD_Connection *conn, dt_server_response *resp) {
+    enum MHD_Result ret = s_send(conn, resp);
+    dt_buf_free(&resp->headers);
+    /* bodies may hold credentials (STS answers) */
+    dt_buf_free_secure(&resp->body);
+    return ret;
+}
+
+static enum MHD_Result s_dispatch(dt_server *srv, struct MHD_Connection *conn, s_request *r,
+                                  const char *method) {
+    dt_server_response resp;
+    resp.status = 0;
+    dt_buf_init(&resp.headers, 0);
+    dt_buf_init(&resp.body, 0);
+
+    s_headers h = {0};
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, s_collect_header, &h);
+    if (h.failed) {
+        s_headers_free(&h);
+        s_error(&resp, 500, "InternalServerException", "The emulator ran out of memory.",
+                s_is_form(conn));
+        return s_finish(conn, &resp);
+    }
+
+    char *q = strchr(r->uri, '?');
+    if (q) *q++ = '\0';
+    dt_server_request req = {
+        .method = method,
+        .path = r->uri,
+        .query = q ? q : "",
+        .n_headers = h.n,
+        .header_names = (const char *const *)h.names,
+        .header_values = (const char *const *)h.values,
+        .body = r->body.data ? r->body.data : "",
+        .body_len = r->body.len,
+    };
+    srv->cfg.handler(srv->cfg.handler_ctx, &req, &resp);
+    s_headers_free(&h);
+    if (resp.status == 0) {
+        s_error(&resp, 500, "InternalServerException", "The emulator failed to produce a response.",
+                s_is_form(conn));
+    }
+    return s_finish(conn, &resp);
+}
+
+static enum MHD_Result s_on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                    const char *method, const char *version,
+                                    const char *upload_data, size_t *upload_data_size,
+                                    void **req_cls) {
+    (void)url;
+    (void)version;
+    dt_server *srv = cls;
+    s_request *r = *req_cls;
+    if (!r) return MHD_NO; /* out of memory in the URI callback: drop the connection */
+
+    if (!r->started) {
+        r->started = 1;
+        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+        if (cl) {
+            char *end;
+            unsigned long long n = strtoull(cl, &end, 10);
+            if (end != cl && *end == '\0' && n > srv->cfg.max_body_bytes) {
+                dt_server_response resp = {0};
+                char msg[96];
+                snprintf(msg, sizeof msg, "The request body exceeds the limit of %zu bytes.",
+                         srv->cfg.max_body_bytes);
+                s_error(&resp, 413, "RequestEntityTooLargeException", msg, s_is_form(conn));
+                return s_finish(conn, &resp);
+            }
+        }
+        return MHD_YES;
+    }
+    if (*upload_data_size > 0) {
+        if (!r->too_large && dt_buf_append(&r->body, upload_data, *upload_data_size) != 0) {
+            r->too_large = 1;
+            dt_buf_free(&r->body);
+        }
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (r->too_large) {
+        dt_server_response resp = {0};
+        char msg[96];
+        snprintf(msg, sizeof msg, "The request body exceeds the limit of %zu bytes.",
+                 srv->cfg.max_body_bytes);
+        s_error(&resp, 413, "RequestEntityTooLargeException", msg, s_is_form(conn));
+        return s_finish(conn, &resp);
+    }
+    return s_dispatch(srv, conn, r, method);
+}
+
+/* --- lifecycle ---------------------------------------------------------------- */
+
+int dt_server_host_is_loopback(const char *host) {
+    if (!host) return 0;
+    if (strcmp(host, "localhost") == 0 || strcmp(host, "::1") == 0) return 1;
+    struct in_addr a;
+    if (inet_pton(AF_INET, host, &a) == 1) return (ntohl(a.s_addr) >> 24) == 127;
+    return 0;
+}
+
+dt_server *dt_server_start(const dt_server_config *cfg, char *err, size_t err_len) {
+    if (!dt_server_host_is_loopback(cfg->host)) {
+        snprintf(err, err_len, "host %s is not a loopback address", cfg->host ? cfg->host : "?");
+        return NULL;
+    }
+    if (cfg->port < 0 || cfg->port > 65535) {
+        snprintf(err, err_len, "port %d is out of range 0-65535", cfg->port);
+        return NULL;
+    }
+    dt_server *srv = calloc(1, sizeof *srv);
+    if (!srv) {
+        snprintf(err, err_len, "out of memory");
+        return NULL;
+    }
+    srv->cfg = *cfg;
+    if (srv->cfg.timeout_s == 0) srv->cfg.timeout_s = 60;
+
+    int v6 = strcmp(cfg->host, "::1") == 0;
+    struct sockaddr_in sin;
+    struct sockaddr_in6 sin6;
+    const struct sockaddr *sa;
+    memset(&sin, 0, sizeof sin);
+    memset(&sin6, 0, sizeof sin6);
+    if (v6) {
+        sin6.sin6_family = AF_INET6;
+        sin6.sin6_port = htons((uint16_t)cfg->port);
+        sin6.sin6_addr = in6addr_loopback;
+        sa = (const struct sockaddr *)&sin6;
+    } else {
+        sin.sin_family = AF_INET;
+        sin.sin_port = htons((uint16_t)cfg->port);
+        if (strcmp(cfg->host, "localhost") == 0)
+            sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        else
+            inet_pton(AF_INET, cfg->host, &sin.sin_addr);
+        sa = (const struct sockaddr *)&sin;
+    }
+
+    /* One internal polling thread: requests reach the handler one at a time. */
+    unsigned int flags = MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC;
+    if (v6) flags |= MHD_USE_IPv6;
+    /* The server thread inherits the signal mask: block everything while it is created so
+     * that SIGINT/SIGTERM keep reaching the host's thread (its handlers and sigwait). */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    srv->daemon =
+        MHD_start_daemon(flags, 0, NULL, NULL, s_on_request, srv, MHD_OPTION_SOCK_ADDR, sa,
+                         MHD_OPTION_URI_LOG_CALLBACK, s_on_uri, srv, MHD_OPTION_NOTIFY_COMPLETED,
+                         s_on_completed, srv, MHD_OPTION_UNESCAPE_CALLBACK, s_no_unescape, srv,
+                         MHD_OPTION_CONNECTION_TIMEOUT, srv->cfg.timeout_s,
+                         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_END);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (!srv->daemon) {
+        snprintf(err, err_len, "cannot listen on %s port %d (address in use?)", cfg->host,
+                 cfg->port);
+        free(srv);
+        return NULL;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    srv->port = info ? (int)info->port : cfg->port;
+    const char *shown = strcmp(cfg->host, "localhost") == 0 ? "127.0.0.1" : cfg->host;
+    if (v6)
+        snprintf(srv->url, sizeof srv->url, "http://[%s]:%d", shown, srv->port);
+    else
+        snprintf(srv->url, sizeof srv->url, "http://%s:%d", shown, srv->port);
+    return srv;
+}
+
+int dt_server_port(const dt_server *srv) {
+    return srv->port;
+}
+
+const char *dt_server_url(const dt_server *srv) {
+    return srv->url;
+}
+
+void dt_server_stop(dt_server *srv) {
+    if (!srv) return;
+    if (srv->daemon) MHD_stop_daemon(srv->daemon);
+    free(srv);
+}

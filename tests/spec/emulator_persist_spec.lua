@@ -1,0 +1,222 @@
+-- The emulator's --state file: every acknowledged change is on disk before the answer is
+-- sent (atomic replace: temp file, fsync, rename, fsync dir), reloaded on start, so a
+-- kill -9 at any moment loses nothing that was acknowledged; a failed write is answered
+-- with 500 and the change is not kept. Oracles: the acknowledged answers themselves (their
+-- credentials must keep working after a restart) and the file's documented format.
+local C = require "emulator_client"
+local router = require "detlua.emulator.router"
+local emulator = require "aws.core.emulator"
+local wire = require "detlua.emulator.wire_json"
+local host = require "aws.core.host"
+
+local MEMBER_ROLE = "arn:aws:iam::444455556666:role/DetectiveMember"
+
+local function sts(a, action, params, creds)
+    return C.call(a, C.signed { service = "sts", body = C.form(action, params), creds = creds })
+end
+
+local function creds_of(body)
+    return {
+        access_key_id = C.xml(body, "AccessKeyId"),
+        secret_access_key = C.xml(body, "SecretAccessKey"),
+        session_token = C.xml(body, "SessionToken"),
+    }
+end
+
+local function tmpdir()
+    local d = C.tmpname()
+    assert(os.execute("mkdir -p " .. C.shq(d)))
+    return d
+end
+
+local function ls(dir)
+    local p = io.popen("ls -A " .. C.shq(dir))
+    local names = {}
+    for l in p:lines() do names[#names + 1] = l end
+    p:close()
+    table.sort(names)
+    return names
+end
+
+describe("emulator state file (in process)", function()
+    it("writes acknowledged changes in the documented format and reloads them", function()
+        local dir = tmpdir()
+        local path = dir .. "/state.json"
+        local a = router.new { state = path }
+        assert.is_nil(C.read_file(path)) -- nothing changed yet
+        local r = sts(a, "AssumeRole", { RoleArn = MEMBER_ROLE, RoleSessionName = "persisted" })
+        assert.equal(200, r.status)
+        local c = creds_of(r.body)
+        local doc = wire.plain(assert(wire.decode(assert(C.read_file(path)))))
+        assert.equal("detlua-emulator-state", doc.format)
+        assert.equal(1, doc.version)
+        assert.equal("444455556666", doc.data.sts.sessions[c.access_key_id].account)
+        assert.same({ "state.json" }, ls(dir)) -- no temporary files left behind
+
+        local b = router.new { state = path }
+        local who = sts(b, "GetCallerIdentity", nil, c)
+        assert.equal(200, who.status)
+        assert.equal("arn:aws:sts::444455556666:assumed-role/DetectiveMember/persisted", C.xml(who.body, "Arn"))
+        os.execute("rm -rf " .. C.shq(dir))
+    end)
+
+    it("keeps the emulated clock across restarts", function()
+        local dir = tmpdir()
+        local path = dir .. "/state.json"
+        local a = router.new { state = path }
+        local c = creds_of(sts(a, "AssumeRole", { RoleArn = MEMBER_ROLE, RoleSessionName = "clock", DurationSeconds = "900" }).body)
+        local r = C.call(a, { method = "POST", path = "/_emulator/clock", query = "", headers = {}, body = '{"advance_seconds":1000}' })
+        assert.equal(200, r.status)
+        local b = router.new { state = path }
+        r = sts(b, "GetCallerIdentity", nil, c)
+        assert.equal(400, r.status)
+        assert.equal("ExpiredToken", C.xml(r.body, "Code"))
+        os.execute("rm -rf " .. C.shq(dir))
+    end)
+
+    it("continues a seeded random stream after a reload instead of repeating it", function()
+        local dir = tmpdir()
+        local path = dir .. "/state.json"
+        local sc = { seed = "fixed", accounts = { { id = "111122223333", access_key_id = "AKIATESTSEEDED000001", secret_access_key = "s" } },
+            roles = { { arn = "arn:aws:iam::111122223333:role/R", trusts = { "111122223333" } } } }
+        local me = { access_key_id = "AKIATESTSEEDED000001", secret_access_key = "s" }
+        local params = { RoleArn = "arn:aws:iam::111122223333:role/R", RoleSessionName = "s1" }
+        local first = creds_of(sts(router.new { scenario_table = sc, state = path }, "AssumeRole", params, me).body)
+        local again = creds_of(sts(router.new { scenario_table = sc }, "AssumeRole", params, me).body)
+        assert.equal(first.access_key_id, again.access_key_id) -- same seed, same stream
+        local next_one = creds_of(sts(router.new { scenario_table = sc, state = path }, "AssumeRole", params, me).body)
+        assert.not_equal(first.access_key_id, next_one.access_key_id)
+        os.execute("rm -rf " .. C.shq(dir))
+    end)
+
+    it("answers 500 and keeps nothing when the state file cannot be written", function()
+        local dir = tmpdir()
+        local path = dir .. "/state.json"
+        local a = router.new { state = path }
+        assert.equal(200, sts(a, "AssumeRole", { RoleArn = MEMBER_ROLE, RoleSessionName = "ok1" }).status)
+        local before = wire.decode(C.read_file(path))
+        os.execute("rm -rf " .. C.shq(dir))
+        local r = sts(a, "AssumeRole", { RoleArn = MEMBER_ROLE, RoleSessionName = "lost" })
+        assert.equal(500, r.status)
+        assert.equal("InternalFailure", C.xml(r.body, "Code"))
+        local n = 0
+        for _ in pairs(a.world.data.sts.sessions) do n = n + 1 end
+        local m = 0
+        for _ in pairs(before.data.sts.sessions) do m = m + 1 end
+        assert.equal(m, n)
+        os.execute("mkdir -p " .. C.shq(dir))
+        assert.equal(200, sts(a, "AssumeRole", { RoleArn = MEMBER_ROLE, RoleSessionName = "ok2" }).status)
+        os.execute("rm -rf " .. C.shq(dir))
+    end)
+
+    it("refuses a state file that is not one", function()
+        local dir = tmpdir()
+        local path = dir .. "/state.json"
+        for _, text in ipairs({ "{not json", '{"format":"other","version":1,"data":{}}', '{"format":"detlua-emulator-state","version":99,"data":{}}' }) do
+            C.write_file(path, text)
+            local ok, err = pcall(router.new, { state = path })
+            assert.is_false(ok)
+            assert.matches("state file " .. path:gsub("%p", "%%%0"), err)
+        end
+        os.execute("rm -rf " .. C.shq(dir))
+    end)
+end)
+
+describe("aws.core.emulator.write_file_atomic", function()
+    it("replaces the contents and leaves no temporary file", function()
+        local dir = tmpdir()
+        local path = dir .. "/f.txt"
+        assert.is_true(emulator.write_file_atomic(path, "one"))
+        assert.is_true(emulator.write_file_atomic(path, "two, longer"))
+        assert.equal("two, longer", C.read_file(path))
+        assert.same({ "f.txt" }, ls(dir))
+        local ok, err = emulator.write_file_atomic(dir .. "/missing/f.txt", "x")
+        assert.is_nil(ok)
+        assert.matches("missing", err)
+        os.execute("rm -rf " .. C.shq(dir))
+    end)
+end)
+
+describe("detlua emulator --state under kill -9", function()
+    if not os.getenv("DETLUA") or not C.have("curl") then
+        pending("needs $DETLUA and curl")
+        return
+    end
+
+    local function http(child, o)
+        o.host = "127.0.0.1:" .. child.port
+        return C.http(child.url, C.signed(o))
+    end
+
+    it("loses nothing it acknowledged", function()
+        local dir = tmpdir()
+        local state = dir .. "/world.json"
+        local child = C.spawn({ "--quiet", "--state", C.shq(state) })
+        assert.truthy(child.url, child.errors())
+
+        -- an acknowledged Detective change, when the Detective module is built in
+        local graph
+        local g = http(child, { service = "detective", path = "/graph", body = "{}" })
+        if g.status == 200 then graph = g.body:match('"GraphArn":"([^"]+)"') end
+
+        -- a stream of AssumeRole calls from an independent client (curl's signer) ...
+        local out = dir .. "/calls"
+        os.execute("mkdir -p " .. C.shq(out))
+        local script = string.format([[
+i=0
+while [ $i -lt 60 ]; do
+  i=$((i+1))
+  curl -s -o %s/$i.out -w '%%{http_code}' --aws-sigv4 aws:amz:us-east-1:sts --user %s --data-binary "Action=AssumeRole&Version=2011-06-15&RoleArn=%s&RoleSessionName=s$i" %s > %s/$i.code
+done
+touch %s/done]], C.shq(out), C.shq(C.ADMIN.access_key_id .. ":" .. C.ADMIN.secret_access_key), C.urlencode(MEMBER_ROLE),
+            C.shq(child.url .. "/"), C.shq(out), C.shq(out))
+        C.write_file(dir .. "/loop.sh", script)
+        os.execute("sh " .. C.shq(dir .. "/loop.sh") .. " >/dev/null 2>&1 &")
+        -- ... killed with SIGKILL while it runs, once 15 answers have arrived (the loop
+        -- creates 16.code when call 15 is complete)
+        for _ = 1, 2000 do
+            if C.read_file(out .. "/16.code") then break end
+            host.sleep_ms(5)
+        end
+        assert.equal(137, child.kill9())
+        for _ = 1, 4000 do
+            if C.read_file(out .. "/done") then break end
+            host.sleep_ms(5)
+        end
+        assert.truthy(C.read_file(out .. "/done"), "the client loop finished")
+
+        local again = C.spawn({ "--quiet", "--state", C.shq(state) })
+        assert.truthy(again.url, again.errors())
+        local acknowledged = 0
+        for i = 1, 60 do
+            if C.read_file(out .. "/" .. i .. ".code") == "200" then
+                local body = C.read_file(out .. "/" .. i .. ".out")
+                if body and body:find("</AssumeRoleResponse>", 1, true) then
+                    acknowledged = acknowledged + 1
+                    local r = http(again, { service = "sts", body = C.form("GetCallerIdentity"), creds = creds_of(body) })
+                    assert.equal(200, r.status, "credentials from call " .. i .. " survive: " .. r.body)
+                    assert.equal("arn:aws:sts::444455556666:assumed-role/DetectiveMember/s" .. i, C.xml(r.body, "Arn"))
+                end
+            end
+        end
+        assert.truthy(acknowledged >= 15)
+        if graph then
+            local l = http(again, { service = "detective", path = "/graphs/list", body = "{}" })
+            assert.equal(200, l.status)
+            assert.truthy(l.body:find(graph, 1, true), "the graph survives")
+        end
+        assert.equal(0, again.stop())
+        os.execute("rm -rf " .. C.shq(dir))
+    end)
+
+    it("exits 2 with a clear message for a corrupt state file", function()
+        local dir = tmpdir()
+        local state = dir .. "/world.json"
+        C.write_file(state, "{\"format\": ")
+        local rc, out, err = C.run_emulator("--port 0 --state " .. C.shq(state))
+        assert.equal(2, rc)
+        assert.equal("", out)
+        assert.matches("state file .*not valid JSON", err)
+        os.execute("rm -rf " .. C.shq(dir))
+    end)
+end)
