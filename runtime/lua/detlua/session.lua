@@ -11,6 +11,11 @@ function M.start(opts)
   opts = opts or {}
   local aws = require("aws")
   local env = { opts = opts }
+  -- Opened first: a bad path must fail before an emulator is started.
+  if opts.audit_log then
+    env.audit = aws.audit.open(opts.audit_log, { playbook = opts.playbook })
+  end
+  env.kit = require("detlua.kit").install{ yes = opts.yes, debug = opts.debug }
   local d = {
     region = opts.region, profile = opts.profile, endpoint = opts.endpoint_url,
     debug = opts.debug, dry_run = opts.dry_run,
@@ -46,7 +51,10 @@ function M.emulator_handle(srv, opts)
     if not view then
       local sc = require("detlua.emulator.scenario").from_options{ scenario = opts.scenario, region = opts.region }
       view = require("aws.redact").value(sc)
-      for _, a in ipairs(view.accounts or {}) do a.secret_access_key = nil end
+      for _, a in ipairs(view.accounts or {}) do
+        a.secret_access_key = nil
+        for _, k in ipairs(a.keys or {}) do k.secret_access_key = nil end
+      end
     end
     return view
   end
@@ -54,6 +62,8 @@ function M.emulator_handle(srv, opts)
 end
 
 function M.stop(env)
+  if env and env.kit then require("detlua.kit").uninstall(env.kit) end
+  if env and env.audit then env.audit:close() end
   for _, name in ipairs(SERVICES) do
     local c = rawget(_G, name)
     if type(c) == "table" and c.close then pcall(c.close, c) end
