@@ -67,75 +67,70 @@ client.hooks.sleep = function(seconds)
   coroutine.yield("sleep")
 end
 
-local function finish(task, ok, ...)
-  live = live - 1
-  local group = task.group
-  group.left = group.left - 1
-  if ok then
-    group.results[task.index] = (...)
-  else
-    group.errors[task.index] = (...)
-    group.failed = group.failed + 1
-  end
-  if group.left == 0 and group.parent then
-    runnable[#runnable + 1] = { task = group.parent }
+-- A group is one aws.map/aws.parallel call: `workers` coroutines (at most the
+-- concurrency) each take the next item until none is left, so a map over 100,000
+-- items creates only as many coroutines as it runs at once.
+local function worker_body(group)
+  while true do
+    local i = group.next
+    if i > group.n then break end
+    group.next = i + 1
+    local ok, v = pcall(group.fn, group.items[i], i)
+    if ok then
+      group.results[i] = v
+    else
+      group.errors[i] = v
+      group.failed = group.failed + 1
+    end
+    group.left = group.left - 1
   end
 end
 
 local function resume(task, value)
   local co = task.co
-  local ok, what = coroutine.resume(co, value)
+  local ok, err = coroutine.resume(co, value)
   if coroutine.status(co) == "dead" then
-    if ok then
-      finish(task, true, what)
-    else
-      finish(task, false, what)
-    end
     tasks[co] = nil
-  elseif not ok then
-    finish(task, false, what)
+    live = live - 1
+    local group = task.group
+    group.workers = group.workers - 1
+    if not ok then
+      -- only the scheduler's own code can fail here (fn runs under pcall)
+      group.internal_error = group.internal_error or err
+    end
+    if group.workers == 0 then
+      M._groups[group] = nil
+      if group.parent then runnable[#runnable + 1] = { task = group.parent } end
+    end
   end
   -- "io", "sleep" and "join" leave the task parked where the hook put it.
 end
 
-local function start_task(group, index, fn, arg)
-  local task = { group = group, index = index }
-  task.co = coroutine.create(function()
-    return fn(arg, index)
-  end)
-  tasks[task.co] = task
-  live = live + 1
-  return task
+local function start_workers(group)
+  local k = math.min(group.concurrency, group.n)
+  group.workers = k
+  for _ = 1, k do
+    local task = { group = group }
+    task.co = coroutine.create(worker_body)
+    tasks[task.co] = task
+    live = live + 1
+    runnable[#runnable + 1] = { task = task, value = group }
+  end
 end
 
--- Drives the scheduler until `group` has no task left.
+-- Drives the scheduler until `group` has no worker left.
 local function run_until_done(group)
-  while group.left > 0 do
-    -- start more tasks of any group with room
-    local progressed = false
-    for g in pairs(M._groups) do
-      while g.running < g.concurrency and g.next <= g.n do
-        local i = g.next
-        g.next = i + 1
-        g.running = g.running + 1
-        local t = start_task(g, i, g.fn, g.items[i])
-        t.on_done = true
-        runnable[#runnable + 1] = { task = t }
-        progressed = true
-      end
-    end
-    -- resume what is ready
-    while #runnable > 0 do
-      local r = table.remove(runnable, 1)
-      local before = r.task.group.left
+  local head = 1
+  while group.workers > 0 do
+    -- resume what is ready (a queue with a moving head: no table.remove shifting)
+    while head <= #runnable do
+      local r = runnable[head]
+      runnable[head] = false
+      head = head + 1
       resume(r.task, r.value)
-      if r.task.group.left < before then
-        r.task.group.running = r.task.group.running - 1
-        if r.task.group.left == 0 then M._groups[r.task.group] = nil end
-      end
-      progressed = true
     end
-    if group.left == 0 then break end
+    runnable, head = {}, 1
+    if group.workers == 0 then break end
     -- wake sleepers whose time has come
     local now = host.monotonic_ms()
     local next_wake
@@ -144,7 +139,6 @@ local function run_until_done(group)
       if s.until_ms <= now then
         table.remove(sleepers, i)
         runnable[#runnable + 1] = { task = s.task }
-        progressed = true
       elseif not next_wake or s.until_ms < next_wake then
         next_wake = s.until_ms
       end
@@ -168,12 +162,16 @@ local function run_until_done(group)
           if #runnable > 0 then timeout_ms = 0 end
         end
       end
-      if not any and not next_wake and #runnable == 0 and not progressed then
-        error("aws.map: internal error: tasks are waiting on nothing", 0)
+      if not any then
+        if next_wake then
+          host.sleep_ms(math.max(0, next_wake - host.monotonic_ms()))
+        elseif #runnable == 0 then
+          error("aws.map: internal error: tasks are waiting on nothing", 0)
+        end
       end
-      if not any and next_wake then host.sleep_ms(math.max(0, next_wake - host.monotonic_ms())) end
     end
   end
+  if group.internal_error then error(group.internal_error, 0) end
 end
 
 M._groups = {}
@@ -192,21 +190,18 @@ local function check_opts(where, opts)
 end
 
 local function run_group(items, n, fn, concurrency)
-  local group = { items = items, n = n, fn = fn, concurrency = concurrency, next = 1, running = 0,
+  local group = { items = items, n = n, fn = fn, concurrency = concurrency, next = 1, workers = 0,
     left = n, results = {}, errors = {}, failed = 0 }
   if n == 0 then return group end
   M._groups[group] = true
   local parent = current_task()
+  start_workers(group)
   if parent then
-    -- nested: the running scheduler picks the items up; this task waits for them
+    -- nested: the running scheduler resumes the new workers; this task waits for them
     group.parent = parent
     coroutine.yield("join")
   else
-    local ok, err = pcall(run_until_done, group)
-    if not ok then
-      M._groups[group] = nil
-      error(err, 0)
-    end
+    run_until_done(group)
   end
   return group
 end
