@@ -8,6 +8,13 @@ local M = {}
 
 M.null = cjson.null
 
+-- Lua cannot tell an empty list from an empty object. Tables marked with
+-- aws.json.array(t) encode as JSON arrays even when empty.
+local ARRAY_MT = { __name = "aws.json.array" }
+function M.array(t)
+  return setmetatable(t or {}, ARRAY_MT)
+end
+
 -- Decodes JSON; JSON null becomes nil (removed from objects, holes avoided in arrays
 -- by keeping cjson.null there). Returns value or nil, message.
 local function strip(v, depth)
@@ -90,7 +97,7 @@ local function enc(v, opts, shape_name, level, seen, out)
     if shape then
       as_list = shape.type == "list"
     else
-      as_list = is_sequence(v)
+      as_list = getmetatable(v) == ARRAY_MT or is_sequence(v)
     end
     if as_list then
       if #v == 0 then
