@@ -6,6 +6,10 @@
 if not package.preload["aws.core.model"] then pcall(require, "aws.core") end
 local client = require("aws.client")
 require("aws.paging") -- adds client:pages and client:each
+require("aws.batch") -- adds client:create_members_all, get_members_all, ... and call_all
+local waiters = require("aws.waiters") -- adds client:wait_investigation, wait_members, ...
+require("aws.dryrun") -- before_send hook: clients with dry_run = true skip mutating calls
+local audit = require("aws.audit") -- after_call hook: aws.audit.open(path) records calls
 local errors = require("aws.errors")
 
 local aws = {}
@@ -18,6 +22,8 @@ aws.json = require("aws.json")
 aws.time = require("aws.time")
 aws.redact = require("aws.redact")
 aws.model = require("aws.core.model")
+aws.wait = waiters.wait
+aws.audit = audit
 
 -- aws.client("detective", {region=..., profile=..., endpoint=..., credentials=...})
 function aws.client(service, opts)

@@ -69,6 +69,7 @@ function M.main(argv, first)
   _G.arg, _G.args = arg, args
 
   local session = require("detlua.session")
+  opts.playbook = script or "(command line)" -- named in --audit-log records
   local env = session.start(opts)
   local fn, err
   if chunk then
