@@ -13,6 +13,7 @@ usage: detlua [OPTIONS] [FILE [ARGS...]]
        detlua call SERVICE OPERATION [JSON] [OPTIONS]
        detlua emulator [--host H] [--port N] [--scenario FILE] [--state FILE] [--region R]
        detlua repl
+       detlua audit verify FILE
        detlua --version | --help
 
 Options:
@@ -20,9 +21,11 @@ Options:
   --profile P         profile from the shared config and credentials files
   --endpoint-url URL  send requests to URL instead of the standard endpoint
   --debug             log each request and response on stderr (secrets redacted)
-  --dry-run           validate and show each request instead of sending it
-  --audit-log FILE    append a record of every call to FILE (secrets redacted)
+  --dry-run           send only reads; show every other request instead of sending it
+  --audit-log FILE    append a hash-chained record of every call to FILE (secrets redacted)
+  --yes               answer yes to the playbook's confirm() questions
   --local             run against an embedded emulator on a free loopback port
+  --scenario FILE     with --local: the emulator's scenario (default: the built-in one)
   -e CHUNK            run a chunk of Lua
   --version           print the version and exit
   --help              print this help and exit
