@@ -10,6 +10,7 @@
  * reads the proxy variables itself as long as we do not set it), redirects, HTTP/2,
  * content decoding, logging. This file does not include lua.h. */
 #include "http.h"
+#include "interrupt.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -304,6 +305,12 @@ const char *dt_http_response_header(const dt_http_response *r, const char *lname
 
 /* ---------------------------------------------------------------- transfers */
 
+static int s_on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                         curl_off_t ulnow) {
+    (void)ud, (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+    return dt_interrupt_pending() ? 1 : 0;
+}
+
 static void s_transfer_free(dt_http_transfer *t) {
     if (!t) return;
     if (t->easy) curl_easy_cleanup(t->easy);
@@ -373,6 +380,9 @@ static dt_http_transfer *s_transfer_new(const struct s_cfg *cfg, CURLSH *share,
     S_SET(CURLOPT_USERAGENT, cfg->user_agent);
     S_SET(CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
     S_SET(CURLOPT_TCP_KEEPALIVE, 1L);
+    /* Ctrl-C sets a process-wide flag (interrupt.c); a blocked transfer notices it here. */
+    S_SET(CURLOPT_XFERINFOFUNCTION, s_on_progress);
+    S_SET(CURLOPT_NOPROGRESS, 0L);
     if (share) S_SET(CURLOPT_SHARE, share);
     return t;
 bad_opt:
@@ -728,6 +738,9 @@ static void s_classify(dt_http_transfer *t, CURLcode rc, dt_http_error *err) {
         return;
     case CURLE_PROXY:
         s_err(err, DT_HTTP_PROXY_ERROR, 0, "proxy failure for %s: %s", hp, detail);
+        return;
+    case CURLE_ABORTED_BY_CALLBACK:
+        s_err(err, DT_HTTP_TRANSPORT_ERROR, 0, "request to %s interrupted", hp);
         return;
     case CURLE_OUT_OF_MEMORY:
         s_err(err, DT_HTTP_TRANSPORT_ERROR, 0, "out of memory talking to %s", hp);

@@ -90,7 +90,7 @@ describe("aws.client", function()
 
   it("raises a credentials error naming where it looked", function()
     local d = aws.client("detective", { region = "us-east-1", endpoint = srv:url(),
-      env = { HOME = "/nonexistent", AWS_CONFIG_FILE = "/nonexistent/c", AWS_SHARED_CREDENTIALS_FILE = "/nonexistent/k" } })
+      env = { HOME = "/nonexistent", AWS_EC2_METADATA_DISABLED = "true", AWS_CONFIG_FILE = "/nonexistent/c", AWS_SHARED_CREDENTIALS_FILE = "/nonexistent/k" } })
     local ok, e = pcall(d.list_graphs, d, {})
     assert.is_false(ok)
     assert.is_true(aws.is_error(e))
@@ -130,7 +130,7 @@ describe("retries (standard mode)", function()
     assert.are.equal(5, #sent1)
     assert.are.equal(5, e1.attempts)
     local _, _, sent2 = scripted({ unavailable }, function()
-      return new("detective", { env = { AWS_MAX_ATTEMPTS = "2", AWS_CONFIG_FILE = "/nonexistent" } }):list_graphs{}
+      return new("detective", { env = { AWS_MAX_ATTEMPTS = "2", AWS_CONFIG_FILE = "/nonexistent", AWS_EC2_METADATA_DISABLED = "true" } }):list_graphs{}
     end)
     assert.are.equal(2, #sent2)
   end)
