@@ -5,6 +5,9 @@
  * cmake/embed_lua.cmake generates. Argument handling, commands and output formats
  * live in runtime/lua/detlua/cli.lua, not here. */
 #include "host.h"
+#include "interrupt.h"
+
+#include "alloc.h"
 
 #include <lauxlib.h>
 #include <lualib.h>
@@ -32,6 +35,7 @@ extern const struct dt_embedded_lua dt_embedded_lua[];
     X("aws.core.http", luaopen_aws_core_http)                                                      \
     X("aws.core.emulator", luaopen_aws_core_emulator)                                              \
     X("aws.core.host", luaopen_aws_core_host)                                                      \
+    X("aws.core.process", luaopen_aws_core_process)                                                \
     X("aws.core.repl", luaopen_aws_core_repl)
 
 #define X(name, fn) extern int fn(lua_State *L) __attribute__((weak));
@@ -43,7 +47,7 @@ int luaopen_aws_core_host(lua_State *L);
 static int s_load_embedded(lua_State *L)
 {
     const struct dt_embedded_lua *e = lua_touserdata(L, lua_upvalueindex(1));
-    if (luaL_loadbufferx(L, e->src, e->len, e->chunkname, "t") != LUA_OK) return lua_error(L);
+    if (luaL_loadbufferx(L, e->src, e->len, e->chunkname, "bt") != LUA_OK) return lua_error(L);
     lua_pushvalue(L, 1); /* module name */
     lua_call(L, 1, 1);
     return 1;
@@ -51,6 +55,7 @@ static int s_load_embedded(lua_State *L)
 
 static int s_preload_all(lua_State *L)
 {
+    luaL_openlibs(L); /* here, under lua_pcall: it allocates, and may run out of memory */
     luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
 #define X(name, fn)                                                                                \
     if (fn) {                                                                                      \
@@ -72,7 +77,9 @@ lua_State *dt_host_new_state(void)
 {
     lua_State *L = luaL_newstate();
     if (!L) return NULL;
-    luaL_openlibs(L);
+    /* Allocation-failure tests (runtime/alloc.h) count this state's allocations; the
+     * counting allocator is realloc/free underneath, so it can take over from here. */
+    if (dt_alloc_states_hooked()) lua_setallocf(L, dt_alloc_lua, NULL);
     lua_pushcfunction(L, s_preload_all);
     if (lua_pcall(L, 0, 0, 0) != LUA_OK) {
         lua_close(L);
@@ -117,6 +124,7 @@ static void s_stop_hook(lua_State *L, lua_Debug *ar)
 static void s_on_sigint(int sig)
 {
     (void)sig;
+    dt_interrupt_request(); /* for waits in C that Lua's hook cannot reach (libcurl) */
     lua_State *L = s_running;
     if (L) lua_sethook(L, s_stop_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
 }

@@ -24,7 +24,7 @@ extern const struct dt_embedded_lua dt_embedded_lua[];
 
 static int s_load_embedded(lua_State *L) {
     const struct dt_embedded_lua *e = lua_touserdata(L, lua_upvalueindex(1));
-    if (luaL_loadbufferx(L, e->src, e->len, e->chunkname, "t") != LUA_OK) return lua_error(L);
+    if (luaL_loadbufferx(L, e->src, e->len, e->chunkname, "bt") != LUA_OK) return lua_error(L);
     lua_pushvalue(L, 1); /* module name */
     lua_call(L, 1, 1);
     return 1;
@@ -44,7 +44,8 @@ static int s_is_aws_module(const char *name) {
     X("aws.core.config", luaopen_aws_core_config)                                                  \
     X("aws.core.http", luaopen_aws_core_http)                                                      \
     X("aws.core.emulator", luaopen_aws_core_emulator)                                              \
-    X("aws.core.host", luaopen_aws_core_host)
+    X("aws.core.host", luaopen_aws_core_host)                                                      \
+    X("aws.core.process", luaopen_aws_core_process)
 
 #define X(name, fn) extern int fn(lua_State *L) __attribute__((weak));
 S_CMODULES(X)

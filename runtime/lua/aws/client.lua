@@ -50,9 +50,13 @@ function M.new(service, opts)
   if type(service) ~= "string" then
     error("aws.client: service: expected a string such as \"detective\", got " .. type(service), 2)
   end
-  local svc = model.service(service)
-  if not svc then
-    error("aws.client: unknown service \"" .. service .. "\" (known: " .. table.concat(model.services(), ", ") .. ")", 2)
+  -- The service's model tables are built on first use (Client.__index "svc"): a
+  -- session creates three default clients and most playbooks use one or two.
+  local known = model.services()
+  local name
+  for _, n in ipairs(known) do if n == service:lower() then name = n end end
+  if not name then
+    error("aws.client: unknown service \"" .. service .. "\" (known: " .. table.concat(known, ", ") .. ")", 2)
   end
   opts = opts or {}
   if type(opts) ~= "table" then error("aws.client: options: expected a table, got " .. type(opts), 2) end
@@ -65,7 +69,7 @@ function M.new(service, opts)
   if o.credentials ~= nil and type(o.credentials) ~= "table" and type(o.credentials) ~= "function" then
     error("aws.client: credentials: expected a table or a function, got " .. type(o.credentials), 2)
   end
-  local self = setmetatable({ service = svc.name, svc = svc, opts = o }, Client)
+  local self = setmetatable({ service = name, opts = o }, Client)
   return self
 end
 
@@ -74,7 +78,12 @@ function Client.__index(self, key)
   local m = methods[key]
   if m then return m end
   if type(key) ~= "string" then return nil end
-  local svc = rawget(self, "svc")
+  if key == "svc" then
+    local loaded = model.service(rawget(self, "service"))
+    rawset(self, "svc", loaded)
+    return loaded
+  end
+  local svc = self.svc
   local cache = M._op_methods[svc.name]
   if not cache then
     cache = {}
@@ -116,6 +125,11 @@ end
 -- they are within five minutes of expiring.
 function M.resolve(self)
   local cfg = self._cfg
+  if cfg and cfg.credentials_provider then
+    -- temporary credentials (aws.credentials): the provider caches and refreshes them
+    cfg.credentials = cfg.credentials_provider:get(self.svc.service_id)
+    return cfg
+  end
   local t = now_s()
   if cfg and (not cfg.expiration or cfg.expiration == 0 or cfg.expiration - t > 300) then return cfg end
   local o = self.opts
@@ -130,12 +144,17 @@ function M.resolve(self)
     error(errors.new{ kind = "config", code = "InvalidEndpoint", message = eerr,
       operation = self.svc.service_id }, 0)
   end
-  local creds, cerr
+  local creds, cerr, provider
   if type(o.credentials) == "function" then
     local ok, c = pcall(o.credentials)
     if ok then creds = c else cerr = c end
     if ok and type(c) ~= "table" then creds, cerr = nil, "credentials function returned " .. type(c) end
     if not ok and errors.is_error(c) then error(c, 0) end
+  elseif o.credentials == nil or getmetatable(o.credentials) ~= nil then
+    -- the rest of the chain (roles, web identity, process, container, instance metadata)
+    -- or a provider object (aws.assume_role sessions)
+    creds, provider = require("aws.credentials").resolve{ profile = o.profile, env = o.env,
+      provider = o.credentials, operation = self.svc.service_id }
   else
     creds, cerr = config.credentials{ profile = o.profile, credentials = o.credentials, env = o.env }
   end
@@ -151,6 +170,7 @@ function M.resolve(self)
     signing_region = ep.signing_region or region,
     signing_name = ep.signing_name or self.svc.signing_name,
     credentials = creds,
+    credentials_provider = provider,
     expiration = creds.expiration,
     max_attempts = tonumber(o.max_attempts) or M.default_max_attempts(self) or 3,
   }
@@ -241,8 +261,14 @@ function M.invoke(self, op, params)
         clock_skew_s[retry_key] = math.abs(skew) > 240 and skew or nil
       end
     end
+    local parsed, result = false, nil
     if status and status >= 200 and status < 300 then
-      local result = protocol.parse(svc.name, op.name, status, rh, body)
+      -- A 2xx body that does not parse (cut short, not JSON/XML) is an error of this call,
+      -- not of the caller: an aws.Error, not retried (retrying a read would do, but a write
+      -- may have happened), recorded by after_call like any failure.
+      parsed, result = pcall(protocol.parse, svc.name, op.name, status, rh, body)
+    end
+    if parsed then
       if debug then
         log_debug("<- %d %s (%.1f ms, request %s)", status, opname, elapsed_ms, tostring(rh["x-amzn-requestid"] or rh["x-amz-request-id"]))
         log_debug("   result: %s", require("aws.json").encode(redact.value(result, svc, op.output), { svc = svc, shape = op.output }))
@@ -254,7 +280,12 @@ function M.invoke(self, op, params)
       end
       return result
     end
-    if status then
+    if status and status >= 200 and status < 300 then
+      err = errors.new{ kind = "transport", code = "MalformedResponse", status = status,
+        message = "cannot parse the " .. status .. " response: " .. tostring(result):gsub("^[%w_]+:[%w_]+: ", ""),
+        request_id = rh["x-amzn-requestid"] or rh["x-amz-request-id"], operation = opname, retryable = false }
+      if debug then log_debug("<- %d %s MalformedResponse (%.1f ms): %s", status, opname, elapsed_ms, err.message) end
+    elseif status then
       local e = protocol.parse_error(svc.name, op.name, status, rh, body)
       err = errors.new{ kind = "service", code = e.code, message = e.message, status = status,
         request_id = rh["x-amzn-requestid"] or rh["x-amz-request-id"] or e.request_id,

@@ -95,7 +95,7 @@ M._lex = lex
 -- Looking values up without running code.
 
 local function is_client(v)
-  return type(v) == "table" and type(rawget(v, "svc")) == "table" and type(rawget(v, "service")) == "string"
+  return type(v) == "table" and getmetatable(v) == require("aws.client").Client
 end
 
 local function safe_index(t, k)

@@ -301,7 +301,7 @@ function M.help_text(x)
     return "A Lua function with no detlua documentation. help() lists what help knows.\n"
   end
   if type(x) == "table" then
-    if type(rawget(x, "svc")) == "table" and rawget(x, "service") then return apidoc.service_text(x.svc) end
+    if getmetatable(x) == require("aws.client").Client then return apidoc.service_text(x.svc) end
     if x.operations and x.operation_names and x.shapes then return apidoc.service_text(x) end
     if pretty().is_aws_error(x) then
       return pretty().error(x, {}) .. "\n(an aws.Error: fields kind, code, message, status, request_id, "
