@@ -121,6 +121,22 @@ local function now_s()
   return host.realtime()
 end
 
+-- A shared credentials file that group or others can read (config.load reports it) is
+-- said once per process and file on stderr, when the default chain was consulted.
+local mode_warned, mode_checked = {}, false
+function M.warn_credentials_file_mode(env)
+  if env == nil and mode_checked then return nil end
+  if env == nil then mode_checked = true end
+  local ok, loaded = pcall(config.load, { env = env })
+  local w = ok and type(loaded) == "table" and loaded.credentials_file_mode_warning
+  if not w then return nil end
+  local key = tostring(loaded.credentials_file)
+  if mode_warned[key] then return nil end
+  mode_warned[key] = true
+  io.stderr:write("detlua: warning: ", w, "\n")
+  return w
+end
+
 -- Region, endpoint, credentials: resolved on first use, credentials refreshed when
 -- they are within five minutes of expiring.
 function M.resolve(self)
@@ -162,6 +178,7 @@ function M.resolve(self)
     error(errors.new{ kind = "credentials", code = "NoCredentials", message = tostring(cerr),
       operation = self.svc.service_id }, 0)
   end
+  if o.credentials == nil and creds.source ~= "env" then M.warn_credentials_file_mode(o.env) end
   redact.register(creds.secret_access_key)
   redact.register(creds.session_token)
   cfg = {

@@ -30,6 +30,9 @@ function aws.client(service, opts)
   return client.new(service, opts)
 end
 
+-- aws.assume_role{RoleArn=..., RoleSessionName=...} -> session (sess:client(service, opts))
+aws.assume_role = require("aws.credentials").assume_role
+
 local concurrency = require("aws.concurrency")
 aws.map = concurrency.map
 aws.parallel = concurrency.parallel

@@ -1,0 +1,173 @@
+-- Shared by tests/spec/credentials_*_spec.lua: temporary config files, env tables that
+-- never reach the real instance metadata service, the loopback fakes in tests/helpers
+-- (fake_imds.py, fake_credential_process.py) and an in-process emulator whose STS counts
+-- the sessions it issued (POST /_emulator/sts/sessions), which is the oracle for "how many
+-- AssumeRole calls were made".
+local host = require("aws.core.host")
+local http = require("aws.core.http")
+local json = require("aws.json")
+
+local S = {}
+
+S.PY = "/usr/bin/python3"
+S.SRC = os.getenv("DT_SRC") or "."
+S.FAKE_IMDS = S.SRC .. "/tests/helpers/fake_imds.py"
+S.FAKE_PROCESS = S.SRC .. "/tests/helpers/fake_credential_process.py"
+
+function S.q(s)
+  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
+end
+
+function S.exists(p)
+  local f = io.open(p, "rb")
+  if f then f:close() return true end
+  return false
+end
+
+S.have_python = S.exists(S.PY)
+
+function S.slurp(p)
+  local f = io.open(p, "rb")
+  if not f then return "" end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+function S.write(path, content)
+  local f = assert(io.open(path, "wb"))
+  f:write(content)
+  f:close()
+  return path
+end
+
+function S.tmpdir()
+  local p = io.popen("mktemp -d /tmp/detlua-creds-XXXXXX")
+  local d = p:read("l")
+  p:close()
+  return d
+end
+
+function S.rmdir(d)
+  if d and d:match("^/tmp/detlua%-creds%-") then os.execute("rm -rf " .. S.q(d)) end
+end
+
+-- A fresh env table (so aws.credentials' cache starts empty for it) pointing at config and
+-- credentials files in dir, with IMDS disabled unless the test says otherwise.
+function S.env(dir, extra)
+  local e = { HOME = dir, AWS_CONFIG_FILE = dir .. "/config", AWS_SHARED_CREDENTIALS_FILE = dir .. "/credentials",
+    AWS_EC2_METADATA_DISABLED = "true" }
+  for k, v in pairs(extra or {}) do
+    if v == false then e[k] = nil else e[k] = v end
+  end
+  return e
+end
+
+-- --- fake IMDS / container endpoint ----------------------------------------------------
+
+local pids = {}
+
+function S.start_fake_imds(dir)
+  local pf = dir .. "/imds.port"
+  os.execute(string.format("%s %s --port-file %s --parent-pid %d >%s 2>&1 &", S.PY, S.q(S.FAKE_IMDS), S.q(pf),
+    host.pid(), S.q(dir .. "/imds.log")))
+  for _ = 1, 400 do
+    local f = io.open(pf, "r")
+    if f then
+      local port, pid = f:read("n", "n")
+      f:close()
+      if port and pid then
+        pids[#pids + 1] = pid
+        return port
+      end
+    end
+    host.sleep_ms(25)
+  end
+  error("fake_imds.py did not start: " .. S.slurp(dir .. "/imds.log"))
+end
+
+function S.stop_fakes()
+  for _, pid in ipairs(pids) do os.execute("kill " .. math.floor(pid) .. " 2>/dev/null") end
+  pids = {}
+end
+
+local function control(port, method, path, body)
+  local c = http.new{ timeout_ms = 5000 }
+  local status, _, out = c:request{ method = method, url = "http://127.0.0.1:" .. port .. path,
+    headers = { { "Content-Type", "application/json" } }, body = body }
+  c:close()
+  assert(status == 200, "fake control " .. path .. " failed: " .. tostring(status))
+  return json.decode(out)
+end
+
+-- Defaults of fake_imds.py, restored before each configuration.
+local FAKE_DEFAULTS = { token = "v2", v1 = true, role = "detlua-test-role", creds_status = 200, creds = json.null,
+  expires_in = 21600, authorization = json.null, container_status = 200 }
+
+function S.configure_fake(port, cfg)
+  local all = {}
+  for k, v in pairs(FAKE_DEFAULTS) do all[k] = v end
+  for k, v in pairs(cfg or {}) do all[k] = v end
+  control(port, "POST", "/_control/config", json.encode(all))
+end
+
+-- {counts = {"PUT /latest/api/token" = n, ...}, headers = {...}, issued = n}
+function S.fake_state(port)
+  return control(port, "GET", "/_control/state")
+end
+
+-- --- emulator ---------------------------------------------------------------------------
+
+S.ADMIN = { access_key_id = "AKIACREDSPECADMIN001", secret_access_key = "adminSecretForTheCredentialsSpec0000001" }
+S.HOP1 = "arn:aws:iam::444455556666:role/Hop1"
+S.HOP2 = "arn:aws:iam::777788889999:role/Hop2"
+S.EXT = "arn:aws:iam::444455556666:role/WithExternalId"
+S.CI = "arn:aws:iam::444455556666:role/CI"
+S.SUBJECT = "repo:example/ir:ref:refs/heads/main"
+
+S.SCENARIO = {
+  accounts = {
+    { id = "111122223333", access_key_id = S.ADMIN.access_key_id, secret_access_key = S.ADMIN.secret_access_key },
+    { id = "444455556666" },
+    { id = "777788889999" },
+  },
+  roles = {
+    { arn = S.HOP1, trusts = { "111122223333" } },
+    { arn = S.HOP2, trusts = { "444455556666" } },
+    { arn = S.EXT, trusts = { "111122223333" }, external_id = "ext-123" },
+    { arn = S.CI, trusts = {}, web_identity_subjects = { S.SUBJECT } },
+  },
+}
+
+function S.start_emulator()
+  return require("aws.core.emulator").start{ port = 0, scenario_table = S.SCENARIO }
+end
+
+-- How many temporary credentials the emulator's STS has issued so far.
+function S.sts_sessions(srv)
+  local c = http.new{ timeout_ms = 5000 }
+  local status, _, body = c:request{ method = "POST", url = srv:url() .. "/_emulator/sts/sessions",
+    headers = { { "Content-Type", "application/json" } }, body = "{}" }
+  c:close()
+  assert(status == 200, "sessions hook failed: " .. tostring(status) .. " " .. tostring(body))
+  return #json.decode(body).sessions
+end
+
+-- An unsigned-looking JWT (the emulator reads claims, it does not verify signatures).
+function S.jwt(claims)
+  local crypto = require("aws.core.crypto")
+  local function b64url(s) return (crypto.base64_encode(s):gsub("+", "-"):gsub("/", "_"):gsub("=", "")) end
+  return b64url('{"alg":"none"}') .. "." .. b64url(json.encode(claims)) .. ".sig"
+end
+
+-- Every string field of an error, concatenated (what could leak a secret).
+function S.error_text(e)
+  local parts = { tostring(e) }
+  if type(e) == "table" then
+    for _, v in pairs(e) do if type(v) == "string" then parts[#parts + 1] = v end end
+    for _, v in pairs(e.fields or {}) do if type(v) == "string" then parts[#parts + 1] = v end end
+  end
+  return table.concat(parts, "\n")
+end
+
+return S
