@@ -283,7 +283,7 @@ static size_t s_read_signed_headers(s_args *a, s_state *st, int idx, bool *prese
 static int64_t s_read_time(s_args *a) {
     lua_State *L = a->L;
     int t = lua_getfield(L, 1, "time");
-    int64_t v;
+    int64_t v = 0;
     if (t == LUA_TNIL) {
         v = (int64_t)time(NULL);
     } else if (t == LUA_TNUMBER) {

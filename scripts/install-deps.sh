@@ -17,6 +17,8 @@ pkgs=(
   python3-botocore awscli     # reference clients used as test oracles
   nginx-light                 # canned-response server for benchmarks
   tmux                        # drives the REPL through a real terminal in tests
+  clang libclang-rt-14-dev    # libFuzzer + sanitizer runtimes for tests/fuzz (make fuzz, ctest fuzz/smoke)
+  valgrind                    # memcheck run of a representative playbook (ctest valgrind/representative)
 )
 
 missing=()
