@@ -5,7 +5,7 @@
 local child = require("child")
 
 local src = os.getenv("DT_SRC") or "."
-local GUIDES = { "getting-started.md", "credentials.md", "emulator.md", "repl.md", "architecture.md" }
+local GUIDES = { "getting-started.md", "credentials.md", "emulator.md", "repl.md", "architecture.md", "README.md" }
 
 local function blocks(path)
   local f = io.open(path, "rb")
