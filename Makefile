@@ -17,7 +17,6 @@ build: deps
 # The suite, then (unless DETLUA_ASAN_IN_TEST=0) the same suite under the sanitizers.
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
-	@bash scripts/test-summary.sh $(BUILD)
 	@if [ "$${DETLUA_ASAN_IN_TEST:-1}" != 0 ]; then $(MAKE) --no-print-directory test-asan; fi
 
 # The whole suite again, built with AddressSanitizer + UndefinedBehaviorSanitizer, with
