@@ -25,8 +25,15 @@ static int s_reserve(dt_buf *b, size_t extra)
         if (n > ((size_t)-1) / 2) return -1;
         n *= 2;
     }
-    char *p = realloc(b->data, n);
+    /* Not realloc: the block left behind may hold a secret (a session token in an STS
+     * answer, a secret key in a config file), and realloc would free it unwiped. */
+    char *p = malloc(n);
     if (!p) return -1;
+    if (b->data) {
+        memcpy(p, b->data, b->len + 1);
+        dt_wipe(b->data, b->alloc);
+        free(b->data);
+    }
     b->data = p;
     b->alloc = n;
     return 0;

@@ -315,9 +315,11 @@ static void s_transfer_free(dt_http_transfer *t) {
     if (!t) return;
     if (t->easy) curl_easy_cleanup(t->easy);
     dt_buf_free(&t->resp.headers);
-    dt_buf_free(&t->resp.body);
-    dt_buf_free(&t->arena);
-    dt_buf_free(&t->body);
+    /* STS answers carry secret keys and session tokens; the arena holds the request's
+     * X-Amz-Security-Token; request bodies may carry web identity tokens */
+    dt_buf_free_secure(&t->resp.body);
+    dt_buf_free_secure(&t->arena);
+    dt_buf_free_secure(&t->body);
     free(t->slist);
     free(t);
 }
@@ -473,7 +475,7 @@ nomem:
 
 static void s_trim_buf(dt_buf *b) {
     if (b->alloc > S_KEEP_BUF_BYTES)
-        dt_buf_free(b);
+        dt_buf_free_secure(b); /* bodies may hold credentials (see s_transfer_free) */
     else
         dt_buf_reset(b);
 }

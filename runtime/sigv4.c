@@ -322,7 +322,7 @@ int dt_sigv4_canonical_query(dt_buf *out, const char *query, size_t len) {
     int rc = s_pairs_parse(&s, query, len);
     if (rc == 0) rc = s_pairs_emit(&s, out);
     free(s.pairs);
-    dt_buf_free(&s.query);
+    dt_buf_free_secure(&s.query); /* a presigned query carries X-Amz-Security-Token */
     return rc;
 }
 

@@ -15,6 +15,55 @@ cmake --build "$BUILD" --target benchmarks -j "$JOBS" >/dev/null
 echo "== signing"
 "$BUILD/bench_sigv4" "${BENCH_SIGV4_ITERATIONS:-200000}"
 
+# --- REPL: time until the prompt appears ------------------------------------------
+# `detlua repl` started on a pseudo-terminal (python3's pty module); the clock runs from
+# fork to the first prompt on the terminal, then Ctrl-D ends the session. Target: under
+# 20 ms. History and shared config come from an empty temporary home.
+echo "== repl: time to prompt on a pty (${BENCH_REPL_RUNS:=30} runs)"
+cmake --build "$BUILD" --target detlua -j "$JOBS" >/dev/null 2>&1
+/usr/bin/python3 - "$BUILD/detlua" "$BENCH_REPL_RUNS" <<'PY'
+import os, pty, select, shutil, statistics, sys, tempfile, termios, time
+
+exe, runs = sys.argv[1], int(sys.argv[2])
+home = tempfile.mkdtemp()
+env = {"PATH": "/usr/bin:/bin", "HOME": home, "XDG_STATE_HOME": home + "/state", "TERM": "xterm",
+       "AWS_CONFIG_FILE": home + "/none", "AWS_SHARED_CREDENTIALS_FILE": home + "/none"}
+
+def once():
+    start = time.perf_counter()
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execve(exe, [exe, "repl"], env)
+    seen, elapsed = b"", None
+    while elapsed is None:
+        ready, _, _ = select.select([fd], [], [], 10)
+        if not ready:
+            raise SystemExit("no prompt within 10 s")
+        seen += os.read(fd, 4096)
+        if b"detlua> " in seen:
+            elapsed = time.perf_counter() - start
+    # Ctrl-D once the editor has put the terminal in raw mode (on Linux the master side
+    # reports the slave's settings): typed earlier, the line discipline would take it.
+    while termios.tcgetattr(fd)[3] & termios.ICANON:
+        time.sleep(0.001)
+    os.write(fd, b"\x04")
+    try:
+        while os.read(fd, 4096):
+            pass
+    except OSError:
+        pass
+    os.close(fd)
+    os.waitpid(pid, 0)
+    return elapsed * 1000
+
+try:
+    times = sorted(once() for _ in range(runs))
+finally:
+    shutil.rmtree(home, ignore_errors=True)
+print("time to prompt: median %.1f ms, best %.1f ms, worst %.1f ms" % (
+    statistics.median(times), times[0], times[-1]))
+PY
+
 # --- a local nginx serving canned Detective responses ---------------------------
 # Every figure below talks to this server over loopback, so they measure detlua (and
 # curl for comparison), not a network or the emulator.

@@ -7,6 +7,9 @@
 --   envelope); x-amzn-RequestId on every answer; with a state file, world.data is written
 --   before the answer leaves. Service semantics live in the service modules, the wire
 --   formats in the codecs; this file only sequences them and maps failures to errors.
+--   Injected faults (faults.lua) are decided here for signed, routed API requests: error
+--   answers and mangled bodies are made here, connection-level faults (reset, delay,
+--   truncation, padding) leave as a 4th return value for server.c to carry out.
 local E = require "detlua.emulator.errors"
 local auth = require "detlua.emulator.auth"
 local restjson = require "detlua.emulator.codec_restjson"
@@ -15,6 +18,8 @@ local json = require "detlua.emulator.wire_json"
 local scenario = require "detlua.emulator.scenario"
 local state = require "detlua.emulator.state"
 local sts = require "detlua.emulator.sts"
+local faults = require "detlua.emulator.faults"
+local stats = require "detlua.emulator.stats"
 local model = require "aws.core.model"
 local crypto = require "aws.core.crypto"
 local host = require "aws.core.host"
@@ -47,11 +52,13 @@ local QUERY_AUTH_CODES = {
 }
 
 -- new{scenario = path, scenario_table = tbl, state = path, region = r, settings = tbl,
---     log = bool, services = {name = module table} (tests: replaces detlua.emulator.<name>)}
+--     log = bool, services = {name = module table} (tests: replaces detlua.emulator.<name>),
+--     faults = spec string | {seed=, rules=} (over the scenario's "faults")}
 function M.new(opts)
     opts = opts or {}
     local sc = scenario.from_options(opts)
     local world = state.new(sc, { state = opts.state })
+    local fcfg = faults.parse(opts.faults ~= nil and opts.faults or sc.faults)
     return setmetatable({
         world = world,
         keys = sts.keys(sc),
@@ -60,6 +67,9 @@ function M.new(opts)
         instances = {},
         route_tables = {},
         warned = {},
+        faults = faults.new(fcfg, sc.seed),
+        default_seed = sc.seed,
+        stats = stats.new(),
     }, App)
 end
 
@@ -266,7 +276,9 @@ function App:dispatch(r)
             return self:query_dispatch(r)
         end
     end
-    local ok, identity, scope = pcall(auth.verify, self, req, r.wall, r.now)
+    -- An injected clock skew moves the clock signatures are checked against (and the
+    -- Date header), not the emulated clock.
+    local ok, identity, scope = pcall(auth.verify, self, req, r.wall + self.faults.skew_seconds, r.now)
     if not ok then
         if E.is_error(identity) then identity.auth = true end
         error(identity, 0)
@@ -277,6 +289,7 @@ function App:dispatch(r)
         E.raise("UnknownOperationException", "The emulator serves " .. table.concat(M.SERVICES, ", ")
             .. "; this request was signed for service '" .. tostring(scope.service):sub(1, 40) .. "'.", nil, { status = 404 })
     end
+    if r.fault and r.fault.phase == "before" then return self:fault_before(r) end
     if r.protocol == "query" then return self:query_dispatch(r) end
     return self:rest_dispatch(r)
 end
@@ -306,6 +319,110 @@ function App:internal_error(r)
     local what = r.op and (r.service .. "." .. r.op.name) or "the request"
     return E.new(code, "The emulator failed while handling " .. what .. " (request " .. r.rid
         .. "); the details are on its standard error.", nil, { status = 500 })
+end
+
+-- --- injected faults ----------------------------------------------------------------------------
+
+-- The operation a request names, told before authenticating it (for counting and faults).
+function App:peek_operation(r)
+    local svc, req = r.svc, r.req
+    if not svc then return nil end
+    if r.protocol == "query" then
+        local ok, params = pcall(self.query_params, self, r)
+        if not ok or type(params.Action) ~= "string" then return nil end
+        return svc.operations[params.Action]
+    end
+    local q = restjson.parse_query(req.query)
+    if not q then return nil end
+    return (restjson.match(self:routes_for(svc), req.method, req.path, q))
+end
+
+-- Counts the request under its operation and, for a signed one, picks its fault. Call
+-- numbers count every signed request to the operation, including those whose signature
+-- is then refused; a fault only takes effect on a request that authenticates (a skew
+-- fault takes effect at the signature check itself).
+function App:pick_fault(r)
+    local op = self:peek_operation(r)
+    if not op then return end
+    r.op_key = r.service .. "." .. op.name
+    if auth.kind(r.req) == nil then return end
+    local rule, n, index = self.faults:decide(r.service, op.name)
+    if not rule then return end
+    r.fault, r.fault_call, r.fault_index = rule, n, index
+    if rule.phase == "auth" then r.fault_applied = true end
+end
+
+local THROTTLE = { detective = { "TooManyRequestsException", 429 }, guardduty = { "TooManyRequestsException", 429 },
+    sts = { "Throttling", 400 } }
+local UNAVAILABLE = { detective = "ServiceUnavailableException", guardduty = "ServiceUnavailableException",
+    sts = "ServiceUnavailable" }
+local GATEWAY = { [502] = "Bad Gateway", [504] = "Gateway Timeout" }
+
+function App:fault_note(r)
+    return " (fault injected by the emulator: rule " .. r.fault_index .. ", call " .. r.fault_call .. " of "
+        .. r.op_key .. ")"
+end
+
+-- Faults that replace the operation: the world is not touched.
+function App:fault_before(r)
+    local f = r.fault.fault
+    local note = self:fault_note(r)
+    r.fault_applied = true
+    if f == "reset-before" then
+        r.directive = { reset = "before" }
+        return 500, {}, ""
+    elseif f == "throttle" then
+        local t = THROTTLE[r.service]
+        E.raise(t[1], "Rate exceeded" .. note, nil, { status = t[2] })
+    elseif f == "400" then
+        bad_input(r.service, "The request was rejected" .. note)
+    elseif f == "500" then
+        E.raise(INTERNAL[r.service] or "InternalServerException", "The service encountered an internal error" .. note,
+            nil, { status = 500 })
+    elseif f == "503" then
+        E.raise(UNAVAILABLE[r.service] or "ServiceUnavailableException", "Service unavailable, try again later" .. note,
+            nil, { status = 503 })
+    end
+    -- 502, 504: a gateway in front of the service answers, as load balancers do, in HTML.
+    local status = faults.KINDS[f].status
+    local title = status .. " " .. GATEWAY[status]
+    return status, { { "Content-Type", "text/html" } },
+        "<html>\r\n<head><title>" .. title .. "</title></head>\r\n<body>\r\n<center><h1>" .. title
+        .. "</h1></center>\r\n</body>\r\n</html>\r\n"
+end
+
+-- Faults on the answer of an operation that ran (and whose change, if any, is saved).
+function App:fault_after(r, status, headers, body)
+    local rule = r.fault
+    local f = rule.fault
+    r.fault_applied = true
+    if f == "reset-after" then
+        r.directive = { reset = "after" }
+    elseif f == "delay" then
+        r.directive = { delay_ms = rule.delay_ms }
+    elseif f == "truncate" then
+        if #body == 0 then
+            r.directive = { reset = "after" } -- nothing to cut short: the connection closes instead
+        else
+            local keep = rule.bytes
+            if keep < 0 then keep = #body // 2 end
+            r.directive = { truncate_to = math.min(keep, #body - 1) }
+        end
+    elseif f == "malformed-json" then
+        -- A proper prefix of a JSON object (or an XML document) is never well-formed.
+        body = #body > 1 and body:sub(1, #body // 2) or "{"
+        if status == 204 then status = 200 end
+    elseif f == "content-type" then
+        local out = {}
+        for _, h in ipairs(headers) do
+            if h[1]:lower() ~= "content-type" then out[#out + 1] = h end
+        end
+        out[#out + 1] = { "Content-Type", rule.content_type }
+        headers = out
+    elseif f == "oversize" then
+        r.directive = { pad_to = math.max(rule.bytes, #body) }
+    end
+    return status, headers, body
 end
 
 -- --- fixture hooks ------------------------------------------------------------------------------
@@ -347,6 +464,25 @@ function App:admin(r)
             E.raise("MethodNotAllowed", "Use GET or POST.", nil, { status = 405 })
         end
         answer = { offset_seconds = d.clock_offset_seconds or 0, now = restjson.iso8601_ms(r.now), now_epoch = r.now }
+    elseif rest == "faults" then
+        if req.method == "POST" then
+            local b = admin_body(req)
+            local pok, cfg = pcall(faults.parse, b)
+            if not pok then E.raise("BadRequest", tostring(cfg), nil, { status = 400 }) end
+            self.faults:set(cfg, self.default_seed)
+        elseif req.method ~= "GET" then
+            E.raise("MethodNotAllowed", "Use GET or POST.", nil, { status = 405 })
+        end
+        answer = self.faults:describe()
+    elseif rest == "stats" then
+        if req.method == "POST" then
+            local b = admin_body(req)
+            if b.reset ~= true then E.raise("BadRequest", "POST {\"reset\": true} to zero the counters.", nil, { status = 400 }) end
+            self.stats:reset()
+        elseif req.method ~= "GET" then
+            E.raise("MethodNotAllowed", "Use GET or POST.", nil, { status = 405 })
+        end
+        answer = self.stats:snapshot()
     else
         local service, action = rest:match("^([%w_]+)/([%w_%-]+)$")
         local known = false
@@ -355,7 +491,7 @@ function App:admin(r)
         end
         if not known then
             E.raise("UnknownOperationException", "Unknown emulator endpoint /_emulator/" .. rest:sub(1, 100)
-                .. " (known: health, clock, <service>/<action>).", nil, { status = 404 })
+                .. " (known: health, clock, faults, stats, <service>/<action>).", nil, { status = 404 })
         end
         if req.method ~= "POST" then E.raise("MethodNotAllowed", "Fixture hooks take POST.", nil, { status = 405 }) end
         r.service = service
@@ -395,11 +531,16 @@ local function route(self, r)
         r.svc = svc
     end
     r.protocol = r.svc and r.svc.protocol or (r.service == "sts" and "query") or "rest-json"
+    self:pick_fault(r)
     return self:dispatch(r)
 end
 
--- handle(req) -> status, headers {{name, value}...}, body. req = {method, path (raw),
--- query (raw), headers (lowercase names), body}. Never raises for anything a client sends.
+-- handle(req) -> status, headers {{name, value}...}, body, directive. req = {method, path
+-- (raw), query (raw), headers (lowercase names), body}. Never raises for anything a client
+-- sends. directive (nil unless a fault says so) tells server.c how to deliver the answer:
+-- {reset = "before"|"after"} close the connection without answering; {delay_ms = N} hold
+-- the answer; {truncate_to = N} declare the whole body, send N bytes, close; {pad_to = N}
+-- declare N bytes and send the body followed by spaces.
 function App:handle(req)
     local wall = host.realtime()
     local r = {
@@ -443,15 +584,28 @@ function App:handle(req)
             status, headers, body = self:render_error(r, err)
         end
     end
+    if r.fault and r.fault.phase == "after" and r.identity then
+        status, headers, body = self:fault_after(r, status, headers, body)
+    end
     headers[#headers + 1] = { "x-amzn-RequestId", r.rid }
+    if not r.admin then
+        local skew = self.faults.skew_seconds
+        if skew ~= 0 then
+            -- the skewed server clock shows in Date, which clients use to correct theirs
+            headers[#headers + 1] = { "Date", os.date("!%a, %d %b %Y %H:%M:%S GMT", math.floor(wall + skew)) }
+        end
+        local shown = r.directive and r.directive.reset and "reset" or status
+        self.stats:record(r.op_key, shown, r.fault_applied and r.fault.fault or nil)
+    end
     if self.log then
-        io.stderr:write(string.format("%s %s %s -> %d %s%s (%.1f ms) %s\n", os.date("!%H:%M:%S", math.floor(wall)),
-            req.method, req.path:sub(1, 120), status,
-            r.op and (r.service .. "." .. r.op.name) or (r.admin and "fixture" or "-"),
+        io.stderr:write(string.format("%s %s %s -> %s %s%s%s (%.1f ms) %s\n", os.date("!%H:%M:%S", math.floor(wall)),
+            req.method, req.path:sub(1, 120), r.directive and r.directive.reset and "reset" or tostring(status),
+            r.op and (r.service .. "." .. r.op.name) or (r.admin and "fixture" or r.op_key or "-"),
             r.account and (" account " .. r.account) or "",
+            r.fault_applied and (" fault " .. r.fault.fault) or "",
             host.monotonic_ms() - r.t0, r.rid))
     end
-    return status, headers, body
+    return status, headers, body, r.directive
 end
 
 return M

@@ -226,7 +226,7 @@ end
 
 local TOP_KEYS = {
     "region", "accounts", "roles", "organization", "guardduty", "investigations", "settings",
-    "seed", "administrator", "sts", "description", "detective",
+    "seed", "administrator", "sts", "description", "detective", "faults",
 }
 
 local function parse_time(v)
@@ -271,6 +271,11 @@ function Checker:validate(sc)
         end
     end
     if not self:optional(sc.description) then self:string(sc.description, "description") end
+    if not self:optional(sc.faults) then
+        -- injected faults (faults.lua; docs/emulator.md "Fault injection")
+        local ok, err = pcall(require("detlua.emulator.faults").parse, sc.faults)
+        if not ok then self:fail("faults", tostring(err):gsub("^faults: ", "")) end
+    end
 
     -- accounts
     self:array(sc.accounts, "accounts", 1)

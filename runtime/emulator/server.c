@@ -7,6 +7,11 @@
  *   canonical headers), a header sent without a value becomes "";
  * - bodies are capped: a declared Content-Length above the cap is refused at once, a
  *   chunked body that grows past it is drained and refused at the end, both with 413.
+ * Injected faults (dt_server_fault, decided by the handler) are carried out here because
+ * they live below HTTP: a reset closes the socket with SO_LINGER 0 (an RST, no answer); a
+ * delay suspends the connection and a timer thread resumes it, so the one server thread
+ * keeps serving other clients meanwhile; truncation and padding stream the body from a
+ * callback whose declared Content-Length differs from what is sent.
  * It deliberately does not parse bodies, check signatures or know any service. */
 #include "server.h"
 
@@ -21,12 +26,28 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
+
+/* A connection held for a delay fault, and when to resume it. */
+typedef struct s_held {
+    struct MHD_Connection *conn;
+    struct timespec due; /* CLOCK_MONOTONIC */
+} s_held;
 
 struct dt_server {
     struct MHD_Daemon *daemon;
     dt_server_config cfg;
     int port;
     char url[64];
+    /* delay faults: the timer thread and the connections it will resume */
+    pthread_mutex_t tmu;
+    pthread_cond_t tcv;
+    int timer_sync_init;
+    int timer_started;
+    int stopping;
+    pthread_t timer;
+    s_held *held;
+    size_t n_held, cap_held;
 };
 
 /* Per-request state, created by the URI log callback and freed on completion. */
@@ -35,6 +56,7 @@ typedef struct s_request {
     int started;
     int too_large;
     dt_buf body;
+    dt_server_response *pending; /* an answer held by a delay fault */
 } s_request;
 
 /* --- response helpers ------------------------------------------------------ */
@@ -104,6 +126,12 @@ static void *s_on_uri(void *cls, const char *uri, struct MHD_Connection *conn) {
     return r;
 }
 
+static void s_response_free(dt_server_response *resp) {
+    dt_buf_free(&resp->headers);
+    /* bodies may hold credentials (STS answers) */
+    dt_buf_free_secure(&resp->body);
+}
+
 static void s_on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
                            enum MHD_RequestTerminationCode toe) {
     (void)cls;
@@ -111,7 +139,12 @@ static void s_on_completed(void *cls, struct MHD_Connection *conn, void **req_cl
     (void)toe;
     s_request *r = *req_cls;
     if (!r) return;
-    dt_buf_free(&r->body);
+    if (r->pending) {
+        s_response_free(r->pending);
+        free(r->pending);
+    }
+    /* request bodies may hold credentials (STS form posts carry tokens) */
+    dt_buf_free_secure(&r->body);
     free(r->uri);
     free(r);
     *req_cls = NULL;
@@ -203,9 +236,70 @@ static int s_is_form(struct MHD_Connection *conn) {
     return ct && strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0;
 }
 
+/* A body streamed for a truncation or padding fault: `total` is declared as the
+ * Content-Length, `limit` bytes are sent (the body, then spaces), and when limit < total
+ * the connection is closed after them. */
+typedef struct s_stream {
+    char *data;
+    size_t len;
+    uint64_t limit;
+    uint64_t total;
+} s_stream;
+
+static ssize_t s_stream_read(void *cls, uint64_t pos, char *buf, size_t max) {
+    s_stream *st = cls;
+    if (pos >= st->limit)
+        return st->limit < st->total ? MHD_CONTENT_READER_END_WITH_ERROR
+                                     : MHD_CONTENT_READER_END_OF_STREAM;
+    uint64_t n = st->limit - pos;
+    if (n > max) n = max;
+    size_t done = 0;
+    if (pos < st->len) {
+        done = st->len - (size_t)pos;
+        if (done > n) done = (size_t)n;
+        memcpy(buf, st->data + pos, done);
+    }
+    if (done < n) memset(buf + done, ' ', (size_t)n - done);
+    return (ssize_t)n;
+}
+
+static void s_stream_free(void *cls) {
+    s_stream *st = cls;
+    dt_wipe(st->data, st->len);
+    free(st->data);
+    free(st);
+}
+
+static struct MHD_Response *s_stream_response(dt_server_response *resp) {
+    s_stream *st = calloc(1, sizeof *st);
+    if (!st) return NULL;
+    st->len = resp->body.len;
+    st->data = malloc(st->len ? st->len : 1);
+    if (!st->data) {
+        free(st);
+        return NULL;
+    }
+    if (st->len) memcpy(st->data, resp->body.data, st->len);
+    if (resp->fault.truncate) {
+        st->total = st->len;
+        st->limit = resp->fault.truncate_to < st->len ? resp->fault.truncate_to : st->len;
+    } else {
+        st->total = resp->fault.pad_to;
+        st->limit = st->total;
+    }
+    struct MHD_Response *mr =
+        MHD_create_response_from_callback(st->total, 16 * 1024, s_stream_read, st, s_stream_free);
+    if (!mr) s_stream_free(st);
+    return mr;
+}
+
 static enum MHD_Result s_send(struct MHD_Connection *conn, dt_server_response *resp) {
-    struct MHD_Response *mr = MHD_create_response_from_buffer(
-        resp->body.len, resp->body.data ? resp->body.data : (void *)"", MHD_RESPMEM_MUST_COPY);
+    struct MHD_Response *mr;
+    if (resp->fault.truncate || resp->fault.pad_to > resp->body.len)
+        mr = s_stream_response(resp);
+    else
+        mr = MHD_create_response_from_buffer(
+            resp->body.len, resp->body.data ? resp->body.data : (void *)"", MHD_RESPMEM_MUST_COPY);
     if (!mr) return MHD_NO;
     const char *p = resp->headers.data;
     const char *end = p ? p + resp->headers.len : NULL;
@@ -224,18 +318,131 @@ static enum MHD_Result s_send(struct MHD_Connection *conn, dt_server_response *r
     return ret;
 }
 
+/* A reset fault: no answer at all. SO_LINGER 0 makes the close an RST rather than a FIN,
+ * so the client sees "connection reset by peer" (or an empty reply, as it may race). */
+static enum MHD_Result s_reset(struct MHD_Connection *conn) {
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (ci) {
+        struct linger lg = {.l_onoff = 1, .l_linger = 0};
+        (void)setsockopt(ci->connect_fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    }
+    return MHD_NO; /* MHD closes the connection */
+}
+
 static enum MHD_Result s_finish(struct MHD_Connection *conn, dt_server_response *resp) {
-    enum MHD_Result ret = s_send(conn, resp);
-    dt_buf_free(&resp->headers);
-    /* bodies may hold credentials (STS answers) */
-    dt_buf_free_secure(&resp->body);
+    enum MHD_Result ret = resp->fault.reset ? s_reset(conn) : s_send(conn, resp);
+    s_response_free(resp);
     return ret;
+}
+
+/* --- delay faults: held connections and the timer thread that resumes them ------ */
+
+static int s_ts_before(const struct timespec *a, const struct timespec *b) {
+    return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
+static void *s_timer_main(void *arg) {
+    dt_server *srv = arg;
+    pthread_mutex_lock(&srv->tmu);
+    while (!srv->stopping) {
+        if (srv->n_held == 0) {
+            pthread_cond_wait(&srv->tcv, &srv->tmu);
+            continue;
+        }
+        size_t k = 0;
+        for (size_t i = 1; i < srv->n_held; i++)
+            if (s_ts_before(&srv->held[i].due, &srv->held[k].due)) k = i;
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (s_ts_before(&now, &srv->held[k].due)) {
+            struct timespec due = srv->held[k].due;
+            pthread_cond_timedwait(&srv->tcv, &srv->tmu, &due);
+            continue;
+        }
+        struct MHD_Connection *conn = srv->held[k].conn;
+        srv->held[k] = srv->held[--srv->n_held];
+        pthread_mutex_unlock(&srv->tmu);
+        MHD_resume_connection(conn);
+        pthread_mutex_lock(&srv->tmu);
+    }
+    /* Stopping: MHD must not be stopped with suspended connections, so release them all
+     * (their answers go out at once or are dropped with the daemon). */
+    while (srv->n_held > 0) {
+        struct MHD_Connection *conn = srv->held[--srv->n_held].conn;
+        pthread_mutex_unlock(&srv->tmu);
+        MHD_resume_connection(conn);
+        pthread_mutex_lock(&srv->tmu);
+    }
+    pthread_mutex_unlock(&srv->tmu);
+    return NULL;
+}
+
+/* With tmu held: queue conn for resumption in delay_ms, starting the timer thread on
+ * first use. 0, or -1 when that is impossible (then the answer goes out undelayed). */
+static int s_hold_locked(dt_server *srv, struct MHD_Connection *conn, long delay_ms) {
+    if (srv->stopping || !srv->timer_sync_init) return -1;
+    if (srv->n_held == srv->cap_held) {
+        size_t n = srv->cap_held ? srv->cap_held * 2 : 8;
+        s_held *nh = realloc(srv->held, n * sizeof *nh);
+        if (!nh) return -1;
+        srv->held = nh;
+        srv->cap_held = n;
+    }
+    if (!srv->timer_started) {
+        /* like the server thread, the timer thread must not take the host's signals */
+        sigset_t all, old;
+        sigfillset(&all);
+        pthread_sigmask(SIG_BLOCK, &all, &old);
+        int rc = pthread_create(&srv->timer, NULL, s_timer_main, srv);
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        if (rc != 0) return -1;
+        srv->timer_started = 1;
+    }
+    struct timespec due;
+    clock_gettime(CLOCK_MONOTONIC, &due);
+    due.tv_sec += delay_ms / 1000;
+    due.tv_nsec += (delay_ms % 1000) * 1000000L;
+    if (due.tv_nsec >= 1000000000L) {
+        due.tv_sec++;
+        due.tv_nsec -= 1000000000L;
+    }
+    srv->held[srv->n_held].conn = conn;
+    srv->held[srv->n_held].due = due;
+    srv->n_held++;
+    return 0;
+}
+
+/* Delivers resp now, or holds it on the suspended connection when a delay is asked. */
+static enum MHD_Result s_deliver(dt_server *srv, struct MHD_Connection *conn, s_request *r,
+                                 dt_server_response *resp) {
+    long delay_ms = resp->fault.delay_ms;
+    resp->fault.delay_ms = 0;
+    if (delay_ms <= 0) return s_finish(conn, resp);
+    if (delay_ms > DT_SERVER_MAX_DELAY_MS) delay_ms = DT_SERVER_MAX_DELAY_MS;
+    dt_server_response *held = malloc(sizeof *held);
+    if (!held) return s_finish(conn, resp);
+    pthread_mutex_lock(&srv->tmu);
+    int ok = s_hold_locked(srv, conn, delay_ms) == 0;
+    if (ok) {
+        /* under tmu, so the timer cannot resume conn before it is suspended */
+        *held = *resp;
+        r->pending = held;
+        MHD_suspend_connection(conn);
+        pthread_cond_signal(&srv->tcv);
+    }
+    pthread_mutex_unlock(&srv->tmu);
+    if (!ok) {
+        free(held);
+        return s_finish(conn, resp);
+    }
+    return MHD_YES;
 }
 
 static enum MHD_Result s_dispatch(dt_server *srv, struct MHD_Connection *conn, s_request *r,
                                   const char *method) {
     dt_server_response resp;
-    resp.status = 0;
+    memset(&resp, 0, sizeof resp);
     dt_buf_init(&resp.headers, 0);
     dt_buf_init(&resp.body, 0);
 
@@ -262,11 +469,12 @@ static enum MHD_Result s_dispatch(dt_server *srv, struct MHD_Connection *conn, s
     };
     srv->cfg.handler(srv->cfg.handler_ctx, &req, &resp);
     s_headers_free(&h);
-    if (resp.status == 0) {
+    if (resp.status == 0 && !resp.fault.reset) {
+        memset(&resp.fault, 0, sizeof resp.fault);
         s_error(&resp, 500, "InternalServerException", "The emulator failed to produce a response.",
                 s_is_form(conn));
     }
-    return s_finish(conn, &resp);
+    return s_deliver(srv, conn, r, &resp);
 }
 
 static enum MHD_Result s_on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -278,6 +486,14 @@ static enum MHD_Result s_on_request(void *cls, struct MHD_Connection *conn, cons
     dt_server *srv = cls;
     s_request *r = *req_cls;
     if (!r) return MHD_NO; /* out of memory in the URI callback: drop the connection */
+    if (r->pending) {
+        /* resumed after a delay fault: send what the handler produced back then */
+        dt_server_response *held = r->pending;
+        r->pending = NULL;
+        enum MHD_Result ret = s_finish(conn, held);
+        free(held);
+        return ret;
+    }
 
     if (!r->started) {
         r->started = 1;
@@ -341,6 +557,17 @@ dt_server *dt_server_start(const dt_server_config *cfg, char *err, size_t err_le
     }
     srv->cfg = *cfg;
     if (srv->cfg.timeout_s == 0) srv->cfg.timeout_s = 60;
+    pthread_condattr_t ca;
+    if (pthread_condattr_init(&ca) == 0) {
+        if (pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) == 0 &&
+            pthread_mutex_init(&srv->tmu, NULL) == 0) {
+            if (pthread_cond_init(&srv->tcv, &ca) == 0)
+                srv->timer_sync_init = 1;
+            else
+                pthread_mutex_destroy(&srv->tmu);
+        }
+        pthread_condattr_destroy(&ca);
+    }
 
     int v6 = strcmp(cfg->host, "::1") == 0;
     struct sockaddr_in sin;
@@ -363,8 +590,10 @@ dt_server *dt_server_start(const dt_server_config *cfg, char *err, size_t err_le
         sa = (const struct sockaddr *)&sin;
     }
 
-    /* One internal polling thread: requests reach the handler one at a time. */
-    unsigned int flags = MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC;
+    /* One internal polling thread: requests reach the handler one at a time. Suspending
+     * (delay faults) needs MHD_ALLOW_SUSPEND_RESUME. */
+    unsigned int flags =
+        MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME;
     if (v6) flags |= MHD_USE_IPv6;
     /* The server thread inherits the signal mask: block everything while it is created so
      * that SIGINT/SIGTERM keep reaching the host's thread (its handlers and sigwait). */
@@ -381,6 +610,10 @@ dt_server *dt_server_start(const dt_server_config *cfg, char *err, size_t err_le
     if (!srv->daemon) {
         snprintf(err, err_len, "cannot listen on %s port %d (address in use?)", cfg->host,
                  cfg->port);
+        if (srv->timer_sync_init) {
+            pthread_cond_destroy(&srv->tcv);
+            pthread_mutex_destroy(&srv->tmu);
+        }
         free(srv);
         return NULL;
     }
@@ -404,6 +637,19 @@ const char *dt_server_url(const dt_server *srv) {
 
 void dt_server_stop(dt_server *srv) {
     if (!srv) return;
+    if (srv->timer_sync_init) {
+        pthread_mutex_lock(&srv->tmu);
+        srv->stopping = 1; /* no new holds; the timer thread resumes the held ones */
+        pthread_cond_signal(&srv->tcv);
+        int started = srv->timer_started;
+        pthread_mutex_unlock(&srv->tmu);
+        if (started) pthread_join(srv->timer, NULL);
+    }
     if (srv->daemon) MHD_stop_daemon(srv->daemon);
+    if (srv->timer_sync_init) {
+        pthread_cond_destroy(&srv->tcv);
+        pthread_mutex_destroy(&srv->tmu);
+    }
+    free(srv->held);
     free(srv);
 }

@@ -4,8 +4,10 @@
  * exactly as on the wire, lowercased headers, a body capped at max_body_bytes) and hands
  * it to a handler callback that fills a response. All requests are handled on MHD's one
  * internal polling thread, so the handler is never entered concurrently; other clients
- * queue in MHD until it returns. It knows nothing about Lua, SigV4 or AWS protocols:
- * server_lua.c supplies the handler. */
+ * queue in MHD until it returns. For fault injection the handler may ask for an answer to
+ * be withheld (connection reset), delayed (the connection is suspended and a timer thread
+ * resumes it), cut short or padded (see dt_server_fault). It knows nothing about Lua, SigV4 or AWS
+ * protocols: server_lua.c supplies the handler. */
 #ifndef DT_EMULATOR_SERVER_H
 #define DT_EMULATOR_SERVER_H
 
@@ -26,10 +28,27 @@ typedef struct dt_server_request {
     size_t body_len;
 } dt_server_request;
 
+/* How to deliver an answer when a fault is being injected (all zero = normally). The
+ * handler decides; server.c carries it out. */
+typedef struct dt_server_fault {
+    int reset;     /* close the connection without answering (RST where possible) */
+    long delay_ms; /* hold the answer this long; the connection is suspended, the
+                      server thread keeps serving others (capped at
+                      DT_SERVER_MAX_DELAY_MS) */
+    int truncate;  /* 1: declare the whole body's Content-Length, send only
+                      truncate_to bytes of it, then close */
+    size_t truncate_to;
+    unsigned long long pad_to; /* > body length: declare this Content-Length and send the
+                                  body followed by spaces; 0 = off */
+} dt_server_fault;
+
+#define DT_SERVER_MAX_DELAY_MS 120000L
+
 typedef struct dt_server_response {
     int status;
     dt_buf headers; /* "name\0value\0" pairs, see dt_server_response_add_header */
     dt_buf body;
+    dt_server_fault fault;
 } dt_server_response;
 
 /* 0 on success, -1 when out of memory. */

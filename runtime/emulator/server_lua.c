@@ -6,7 +6,9 @@
  * that state, one request at a time under a mutex. The caller's state and the emulator's
  * state share no values: options go in and credentials come out as deep copies. E.serve
  * does the same and blocks until SIGINT/SIGTERM. E.write_file_atomic exposes
- * atomic_file.c to state.lua. It does not implement any AWS behaviour itself. */
+ * atomic_file.c to state.lua. The router's optional 4th result, a fault directive
+ * ({reset=, delay_ms=, truncate_to=, pad_to=}), is copied into the response for server.c
+ * to carry out. It does not implement any AWS behaviour itself. */
 #include <errno.h>
 #include <lauxlib.h>
 #include <lua.h>
@@ -88,6 +90,31 @@ static void s_set_lstring(lua_State *L, const char *key, const char *s, size_t l
     lua_setfield(L, -2, key);
 }
 
+/* Reads the router's fault directive (table at idx) into resp->fault. */
+static void s_read_directive(lua_State *L, int idx, dt_server_response *resp) {
+    idx = lua_absindex(L, idx);
+    if (!lua_istable(L, idx)) return;
+    if (lua_getfield(L, idx, "reset") != LUA_TNIL && lua_toboolean(L, -1)) resp->fault.reset = 1;
+    lua_pop(L, 1);
+    int isnum = 0;
+    lua_getfield(L, idx, "delay_ms");
+    lua_Integer v = lua_tointegerx(L, -1, &isnum);
+    if (isnum && v > 0)
+        resp->fault.delay_ms = v > DT_SERVER_MAX_DELAY_MS ? DT_SERVER_MAX_DELAY_MS : (long)v;
+    lua_pop(L, 1);
+    lua_getfield(L, idx, "truncate_to");
+    v = lua_tointegerx(L, -1, &isnum);
+    if (isnum && v >= 0) {
+        resp->fault.truncate = 1;
+        resp->fault.truncate_to = (size_t)v;
+    }
+    lua_pop(L, 1);
+    lua_getfield(L, idx, "pad_to");
+    v = lua_tointegerx(L, -1, &isnum);
+    if (isnum && v > 0) resp->fault.pad_to = (unsigned long long)v;
+    lua_pop(L, 1);
+}
+
 /* Runs inside lua_pcall on the emulator's state: req table -> router:handle -> resp. */
 static int s_call_router(lua_State *L) {
     s_server *ud = lua_touserdata(L, 1);
@@ -108,7 +135,9 @@ static int s_call_router(lua_State *L) {
         lua_setfield(L, -2, req->header_names[i]);
     }
     lua_setfield(L, -2, "headers");
-    lua_call(L, 2, 3);
+    lua_call(L, 2, 4);
+    s_read_directive(L, -1, resp);
+    lua_pop(L, 1);
 
     int isnum = 0;
     lua_Integer status = lua_tointegerx(L, -3, &isnum);
@@ -152,6 +181,7 @@ static void s_handle(void *ctx, const dt_server_request *req, dt_server_response
         dt_buf_reset(&resp->headers);
         dt_buf_reset(&resp->body);
         resp->status = 0;
+        memset(&resp->fault, 0, sizeof resp->fault);
     }
     lua_settop(L, 0);
     pthread_mutex_unlock(&ud->mu);
@@ -230,7 +260,8 @@ static lua_Integer s_opt_integer(lua_State *L, const char *key, lua_Integer def)
     return v;
 }
 
-/* start{host, port, scenario, scenario_table, state, region, settings, max_body_bytes} */
+/* start{host, port, scenario, scenario_table, state, region, settings, max_body_bytes,
+ *       faults} */
 static int s_start(lua_State *L) {
     luaL_checktype(L, 1, LUA_TTABLE);
     const char *host = s_opt_string(L, "host", "127.0.0.1");
@@ -240,6 +271,22 @@ static int s_start(lua_State *L) {
     (void)s_opt_string(L, "scenario", NULL);
     (void)s_opt_string(L, "state", NULL);
     (void)s_opt_string(L, "region", NULL);
+    int ft = lua_getfield(L, 1, "faults");
+    if (ft != LUA_TNIL && ft != LUA_TSTRING && ft != LUA_TTABLE)
+        return luaL_error(L, "emulator.start: faults: expected a string or a table, got %s",
+                          luaL_typename(L, -1));
+    if (ft != LUA_TNIL) {
+        /* a bad SPEC is the caller's mistake: say so here, before anything is started */
+        lua_getglobal(L, "require");
+        lua_pushliteral(L, "detlua.emulator.faults");
+        lua_call(L, 1, 1);
+        lua_getfield(L, -1, "parse");
+        lua_pushvalue(L, -3);
+        if (lua_pcall(L, 1, 0, 0) != LUA_OK)
+            return luaL_error(L, "emulator.start: %s", lua_tostring(L, -1));
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
     if (!dt_server_host_is_loopback(host))
         return luaL_error(L,
                           "emulator.start: host: %s is not a loopback address (the emulator only "

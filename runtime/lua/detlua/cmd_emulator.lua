@@ -1,5 +1,5 @@
 -- detlua.cmd_emulator: `detlua emulator [--host H] [--port N] [--scenario FILE]
--- [--state FILE] [--region R] [--quiet]`: serve the local emulator (Detective, GuardDuty
+-- [--state FILE] [--region R] [--faults SPEC] [--quiet]`: serve the local emulator (Detective, GuardDuty
 -- subset, STS) on loopback until SIGINT/SIGTERM. Prints exactly
 -- "listening on http://HOST:PORT" on stdout once ready (port 0 = a free port), one log
 -- line per request on stderr unless --quiet. Exit 0 when stopped by a signal, 2 for
@@ -10,7 +10,7 @@ local M = {}
 
 M.USAGE = [[
 usage: detlua emulator [--host 127.0.0.1] [--port N] [--scenario FILE] [--state FILE]
-                       [--region R] [--quiet]
+                       [--region R] [--faults SPEC] [--quiet]
 
 Serves Amazon Detective, a GuardDuty subset and STS on a loopback address until
 interrupted (Ctrl-C or SIGTERM).
@@ -21,13 +21,17 @@ interrupted (Ctrl-C or SIGTERM).
   --state FILE     keep the emulated state in FILE: every acknowledged change is written
                    before the answer is sent, and FILE is read again on start
   --region R       default Region (overrides the scenario's)
+  --faults SPEC    inject faults into API answers, e.g.
+                   "ListMembers:throttle@1,2;*:reset-before@rate=0.1;seed=42", a JSON
+                   object {"seed":..,"rules":[..]}, or @FILE holding either
+                   (docs/emulator.md, "Fault injection"); replaces the scenario's faults
   --quiet          no per-request log on stderr
   --print-scenario print the built-in scenario as JSON and exit
 ]]
 
 local OPTS = {
   ["--host"] = "value", ["--port"] = "value", ["--scenario"] = "value", ["--state"] = "value",
-  ["--region"] = "value", ["--quiet"] = "flag", ["--help"] = "flag", ["--print-scenario"] = "flag",
+  ["--region"] = "value", ["--faults"] = "value", ["--quiet"] = "flag", ["--help"] = "flag", ["--print-scenario"] = "flag",
 }
 
 local function loopback(host)
@@ -74,18 +78,26 @@ function M.main(argv, first)
 
   -- Validate the scenario and the state file here, so that their mistakes are usage
   -- errors (exit 2) with the message naming the file and the JSON path.
+  local faults = opts.faults
+  if faults ~= nil and faults:sub(1, 1) == "@" then
+    local f, ferr = io.open(faults:sub(2), "rb")
+    if not f then return cli.usage_error("emulator: --faults: cannot open " .. tostring(ferr)) end
+    faults = f:read("a")
+    f:close()
+  end
   local ok, err = pcall(function()
     local scenario = require("detlua.emulator.scenario")
     local state = require("detlua.emulator.state")
     local sc = scenario.from_options({ scenario = opts.scenario, region = opts.region })
     if opts.state then state.new(sc, { state = opts.state }) end
+    if faults ~= nil then require("detlua.emulator.faults").parse(faults) end
   end)
   if not ok then return cli.usage_error("emulator: " .. tostring(err)) end
 
   local emulator = require("aws.core.emulator")
   local sok, serr = pcall(emulator.serve, {
     host = host, port = port, scenario = opts.scenario, state = opts.state, region = opts.region,
-    log = not opts.quiet,
+    log = not opts.quiet, faults = faults,
   })
   if not sok then
     io.stderr:write("detlua: emulator: ", tostring(serr), "\n")
