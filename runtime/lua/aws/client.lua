@@ -78,6 +78,8 @@ function Client.__index(self, key)
   local m = methods[key]
   if m then return m end
   if type(key) ~= "string" then return nil end
+  -- Private fields (_cfg, _conn) that are not set: never worth loading the model for.
+  if key:byte(1) == 95 then return nil end
   if key == "svc" then
     local loaded = model.service(rawget(self, "service"))
     rawset(self, "svc", loaded)
