@@ -4,31 +4,11 @@
  * timegm()/gmtime_r() so the result does not depend on the C library or the TZ variable.
  * Leap seconds are not represented (":60" is rejected), as in every AWS SDK. */
 #include "timestamp.h"
+#include "civil_time.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-
-static int64_t s_days_from_civil(int64_t y, int m, int d) {
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static void s_civil_from_days(int64_t z, int *y, int *m, int *d) {
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = (int)(yoe + era * 400 + (*m <= 2));
-}
 
 static int s_is_leap(int y) {
     return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
@@ -94,7 +74,7 @@ int dt_timestamp_parse(const char *s, size_t len, dt_timestamp *out) {
         }
     }
     if (p != len) return -1;
-    int64_t t = s_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - offset_s;
+    int64_t t = dt_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - offset_s;
     if (t < DT_TIMESTAMP_MIN_SECONDS || t > DT_TIMESTAMP_MAX_SECONDS) return -1;
     out->seconds = t;
     out->micros = micros;
@@ -120,7 +100,7 @@ static void s_split(const dt_timestamp *t, int *y, int *mo, int *d, int *h, int 
                     int *wday) {
     int64_t days = t->seconds >= 0 ? t->seconds / 86400 : -((-t->seconds + 86399) / 86400);
     int64_t rem = t->seconds - days * 86400;
-    s_civil_from_days(days, y, mo, d);
+    dt_civil_from_days(days, y, mo, d);
     *h = (int)(rem / 3600);
     *mi = (int)(rem % 3600 / 60);
     *s = (int)(rem % 60);

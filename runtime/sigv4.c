@@ -11,6 +11,7 @@
  * space lives in the caller's result, so a reused result allocates nothing.
  * Not here: reading clocks or credentials, sending, S3 rules, chunked payloads. */
 #include "sigv4.h"
+#include "civil_time.h"
 #include "crypto.h"
 
 #include <pthread.h>
@@ -328,36 +329,13 @@ int dt_sigv4_canonical_query(dt_buf *out, const char *query, size_t len) {
 
 /* ------------------------------------------------------------------ time */
 
-/* Days since 1970-01-01 of a proleptic Gregorian date, and back (the era-based
- * method: 400-year eras of 146097 days, years starting in March). */
-static int64_t s_days_from_civil(int64_t y, int m, int d) {
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static void s_civil_from_days(int64_t z, int *y, int *m, int *d) {
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = (int)(yoe + era * 400 + (*m <= 2));
-}
-
 #define S_MAX_TIME_S 253402300799LL /* 9999-12-31T23:59:59Z */
 
 int dt_sigv4_format_amz_date(int64_t time_s, char out[DT_SIGV4_AMZ_DATE_LEN + 1]) {
     if (time_s < 0 || time_s > S_MAX_TIME_S) return -1;
     int y, m, d;
     int64_t days = time_s / 86400, secs = time_s % 86400;
-    s_civil_from_days(days, &y, &m, &d);
+    dt_civil_from_days(days, &y, &m, &d);
     int hh = (int)(secs / 3600), mm = (int)(secs / 60 % 60), ss = (int)(secs % 60);
     int fields[] = {y / 100, y % 100, m, d, hh, mm, ss};
     char *o = out;
@@ -390,7 +368,7 @@ int dt_sigv4_parse_amz_date(const char *s, int64_t *time_s) {
         return -1;
     bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
     if (m == 2 && d == 29 && !leap) return -1;
-    *time_s = s_days_from_civil(y, m, d) * 86400 + hh * 3600 + mi * 60 + ss;
+    *time_s = dt_days_from_civil(y, m, d) * 86400 + hh * 3600 + mi * 60 + ss;
     return 0;
 }
 

@@ -6,39 +6,16 @@
 -- guards against mistakes, not attackers: it is a 64-bit FNV-1a hash, not a MAC. Callers must
 -- hand in items in a stable order; this module does not sort.
 local store = require "detlua.emulator.detective_store"
+local page_token = require "detlua.emulator.page_token"
 
 local M = {}
 
-local FNV_OFFSET = -3750763034362895579 -- 0xcbf29ce484222325 as a signed 64-bit integer
-local FNV_PRIME = 1099511628211
-
 local function fnv64(s)
-    local h = FNV_OFFSET
-    for i = 1, #s do
-        h = h ~ s:byte(i)
-        h = h * FNV_PRIME -- integer multiplication wraps modulo 2^64
-    end
-    return string.format("%016x", h)
+    return string.format("%016x", page_token.fnv64(s))
 end
 M.fnv64 = fnv64
 
--- Canonical text of a value: sorted keys, so equal arguments give equal fingerprints.
-local function canon(v)
-    local t = type(v)
-    if t == "table" then
-        local keys = {}
-        for k in pairs(v) do keys[#keys + 1] = k end
-        table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
-        local parts = {}
-        for _, k in ipairs(keys) do parts[#parts + 1] = tostring(k) .. "=" .. canon(v[k]) end
-        return "{" .. table.concat(parts, ",") .. "}"
-    elseif t == "string" then
-        return string.format("%q", v)
-    elseif t == "number" then
-        return string.format("%.17g", v)
-    end
-    return tostring(v)
-end
+local canon = page_token.canon
 
 local B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 local B64_INDEX = {}

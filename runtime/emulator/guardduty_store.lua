@@ -5,6 +5,7 @@
 -- Scenario findings are not read here (guardduty_findings.lua normalises them).
 local E = require "detlua.emulator.errors"
 local time = require "aws.time"
+local page_token = require "detlua.emulator.page_token"
 
 local M = {}
 
@@ -62,16 +63,8 @@ M.NOT_MEMBER = "The request is rejected because the given account ID is not an a
 -- Deterministic identifiers: detectors and findings the scenario implies get ids derived from
 -- what they are, so that they do not depend on request order or on the shared random stream.
 
-local FNV_OFFSET = -3750763034362895579 -- 0xcbf29ce484222325 (FNV-1a 64) as signed
-local FNV_PRIME = 1099511628211
-
-function M.fnv64(s)
-    local h = FNV_OFFSET
-    for i = 1, #s do
-        h = (h ~ s:byte(i)) * FNV_PRIME -- wraps modulo 2^64
-    end
-    return h
-end
+-- FNV-1a 64 of `s` as an integer (shared with Detective's page tokens).
+M.fnv64 = page_token.fnv64
 
 -- 32 lowercase hex digits (the form GuardDuty detector and finding ids take) from `s`.
 function M.hex32(s)
@@ -374,22 +367,7 @@ end
 -- Paging: opaque tokens carrying the operation, a fingerprint of the other arguments and the
 -- caller, and the offset of the next item. Anything else is rejected like a bad parameter.
 
-local function canon(v)
-    local t = type(v)
-    if t == "table" then
-        local keys = {}
-        for k in pairs(v) do keys[#keys + 1] = k end
-        table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
-        local parts = {}
-        for _, k in ipairs(keys) do parts[#parts + 1] = tostring(k) .. "=" .. canon(v[k]) end
-        return "{" .. table.concat(parts, ",") .. "}"
-    elseif t == "string" then
-        return string.format("%q", v)
-    elseif t == "number" then
-        return string.format("%.17g", v)
-    end
-    return tostring(v)
-end
+local canon = page_token.canon
 M.canon = canon
 
 local function tohex(s)

@@ -29,22 +29,7 @@
 local P = dofile(((arg and arg[0] or ""):match("^(.*)/[^/]*$") or ".") .. "/../lib/playbook.lua")
 local NAME = "datasource-coverage"
 
-local KNOWN = { regions = true, format = true, all = true }
-for k in pairs(args) do
-  if type(k) == "string" and not KNOWN[k] then P.usage(NAME, "unknown argument --" .. k:gsub("_", "-")) end
-end
-P.need_values(NAME, { "regions", "format" })
-if args[1] then P.usage(NAME, "unexpected argument " .. tostring(args[1])) end
-local format = args.format or "table"
-if format ~= "table" and format ~= "csv" and format ~= "json" then P.usage(NAME, "--format: expected table, csv or json") end
-local all = P.flag(args.all)
-if all == nil then P.usage(NAME, "--all is a flag") end
-if args.regions ~= nil and type(args.regions) ~= "string" then P.usage(NAME, "--regions: expected R1,R2,...") end
-local regions = args.regions and P.list(args.regions) or { P.region() }
-if #regions == 0 then P.usage(NAME, "--regions: expected R1,R2,...") end
-for _, r in ipairs(regions) do
-  if not r:match("^[a-z][a-z]+%-[a-z0-9%-]*%d$") then P.usage(NAME, "--regions: \"" .. r .. "\" is not a Region name") end
-end
+local format, all, regions = P.audit_args(NAME)
 
 local WHY = {
   STOPPED = "ingest stopped (UpdateDatasourcePackages starts it again)",
@@ -60,14 +45,8 @@ local function sorted_keys(t)
 end
 
 local function audit_region(region)
-  local rows = {}
   local c = aws.client("detective", { region = region })
-  local graphs = {}
-  for g in c:each("list_graphs", {}) do graphs[#graphs + 1] = g.Arn end
-  if #graphs == 0 then
-    rows[1] = { region = region, state = "NO_GRAPH",
-      reason = "no behavior graph: Detective is not enabled for this account in this Region" }
-  end
+  local graphs, rows = P.audit_graphs(c, region, "state")
   for _, graph in ipairs(graphs) do
     local admin = graph:match(":(%d+):graph:")
     local listed, checked, not_started = 0, 0, 0
@@ -132,17 +111,7 @@ local function audit_region(region)
   return rows
 end
 
-local results, errs = P.map(regions, audit_region, { concurrency = math.min(#regions, 16) })
-local rows = {}
-for i, region in ipairs(regions) do
-  if errs[i] ~= nil then
-    log.warn("%s: %s", region, P.describe_error(errs[i]))
-    rows[#rows + 1] = { region = region, state = "ERROR", reason = P.describe_error(errs[i]) }
-  else
-    for _, r in ipairs(results[i] or {}) do rows[#rows + 1] = r end
-  end
-end
-for _, r in ipairs(rows) do r.graph_id = r.graph_arn and r.graph_arn:match("graph:(%x+)$") or r.graph_arn end
+local rows = P.audit_regions(regions, audit_region, "state")
 
 if format == "table" then
   P.print_table(rows, { { "region", "REGION" }, { "graph_id", "GRAPH" }, { "scope", "SCOPE" }, { "account_id", "ACCOUNT" },

@@ -97,6 +97,28 @@ function P.exit(code)
   if code ~= 0 then os.exit(code, true) end
 end
 
+-- The arguments every audit takes: --regions=R1,R2,..., --format=table|csv|json and the
+-- --all flag. Usage mistakes leave at once (P.usage). Returns format, all, regions.
+function P.audit_args(name)
+  local KNOWN = { regions = true, format = true, all = true }
+  for k in pairs(args) do
+    if type(k) == "string" and not KNOWN[k] then P.usage(name, "unknown argument --" .. k:gsub("_", "-")) end
+  end
+  P.need_values(name, { "regions", "format" })
+  if args[1] then P.usage(name, "unexpected argument " .. tostring(args[1])) end
+  local format = args.format or "table"
+  if format ~= "table" and format ~= "csv" and format ~= "json" then P.usage(name, "--format: expected table, csv or json") end
+  local all = P.flag(args.all)
+  if all == nil then P.usage(name, "--all is a flag") end
+  if args.regions ~= nil and type(args.regions) ~= "string" then P.usage(name, "--regions: expected R1,R2,...") end
+  local regions = args.regions and P.list(args.regions) or { P.region() }
+  if #regions == 0 then P.usage(name, "--regions: expected R1,R2,...") end
+  for _, r in ipairs(regions) do
+    if not r:match("^[a-z][a-z]+%-[a-z0-9%-]*%d$") then P.usage(name, "--regions: \"" .. r .. "\" is not a Region name") end
+  end
+  return format, all, regions
+end
+
 -- --- AWS helpers --------------------------------------------------------------------------
 
 -- aws.map from the runtime (concurrent), or a sequential stand-in with the same results
@@ -117,6 +139,46 @@ function P.describe_error(e)
     return tostring(e.code or e.kind) .. (msg ~= "" and (": " .. msg) or "")
   end
   return (tostring(e):match("^[^\n]*"))
+end
+
+-- The ARNs of the behavior graphs client c administers, and the rows an audit of its Region
+-- starts with: none, or one { region, [status_key] = "NO_GRAPH", reason } when there is no graph.
+function P.audit_graphs(c, region, status_key)
+  local graphs, rows = {}, {}
+  for g in c:each("list_graphs", {}) do graphs[#graphs + 1] = g.Arn end
+  if #graphs == 0 then
+    rows[1] = { region = region, [status_key] = "NO_GRAPH",
+      reason = "no behavior graph: Detective is not enabled for this account in this Region" }
+  end
+  return graphs, rows
+end
+
+-- Runs audit_region(region) for every Region concurrently and returns all their rows in
+-- Region order. A Region that raised gives one row { region, [status_key] = "ERROR",
+-- reason } (and a warning) instead. Each row gets graph_id, the last part of its graph_arn.
+function P.audit_regions(regions, audit_region, status_key)
+  local results, errs = P.map(regions, audit_region, { concurrency = math.min(#regions, 16) })
+  local rows = {}
+  for i, region in ipairs(regions) do
+    if errs[i] ~= nil then
+      log.warn("%s: %s", region, P.describe_error(errs[i]))
+      rows[#rows + 1] = { region = region, [status_key] = "ERROR", reason = P.describe_error(errs[i]) }
+    else
+      for _, r in ipairs(results[i] or {}) do rows[#rows + 1] = r end
+    end
+  end
+  for _, r in ipairs(rows) do r.graph_id = r.graph_arn and r.graph_arn:match("graph:(%x+)$") or r.graph_arn end
+  return rows
+end
+
+-- Why a member is ACCEPTED_BUT_DISABLED, from its DisabledReason: "CODE: explanation".
+local DISABLED = {
+  VOLUME_UNKNOWN = "Detective cannot see the account's data volume: it has not been a GuardDuty "
+    .. "customer for 48 hours (Detective re-checks hourly)",
+  VOLUME_TOO_HIGH = "enabling the account would take the graph's data volume over the quota",
+}
+function P.disabled_reason(m)
+  return (m.DisabledReason and (m.DisabledReason .. ": ") or "") .. (DISABLED[m.DisabledReason] or "not enabled")
 end
 
 -- The partition of a Region (for ARNs built by hand).

@@ -192,11 +192,6 @@ if #to_enable > 0 and (graph or dry) then
   end
 end
 
-local DISABLED = {
-  VOLUME_UNKNOWN = "Detective cannot see the account's data volume: it has not been a GuardDuty "
-    .. "customer for 48 hours (Detective re-checks hourly)",
-  VOLUME_TOO_HIGH = "enabling the account would take the graph's data volume over the quota",
-}
 local rows, report, stragglers, enabled = {}, {}, {}, 0
 for _, a in ipairs(accounts) do
   local id = a.AccountId
@@ -210,7 +205,7 @@ for _, a in ipairs(accounts) do
   elseif not m then
     reason = unprocessed[id] or "not a member of the graph"
   elseif status == "ACCEPTED_BUT_DISABLED" then
-    reason = (m.DisabledReason and (m.DisabledReason .. ": ") or "") .. (DISABLED[m.DisabledReason] or "not enabled")
+    reason = P.disabled_reason(m)
   elseif m.InvitationType == "INVITATION" then
     reason = "not in the organization: invited instead (" .. status .. "); accept it with onboard-members.lua"
   elseif status == "VERIFICATION_FAILED" then

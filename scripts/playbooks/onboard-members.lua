@@ -258,12 +258,6 @@ for _, u in ipairs(final.UnprocessedAccounts or {}) do
   if not unprocessed[u.AccountId] then unprocessed[u.AccountId] = u.Reason end
 end
 
-local DISABLED = {
-  VOLUME_UNKNOWN = "Detective cannot see the account's data volume: it has not been a GuardDuty "
-    .. "customer for 48 hours (Detective re-checks hourly)",
-  VOLUME_TOO_HIGH = "enabling the account would take the graph's data volume over the quota",
-}
-
 local rows, report, stragglers, enabled = {}, {}, {}, 0
 for _, a in ipairs(accounts) do
   local id = a.AccountId
@@ -279,7 +273,7 @@ for _, a in ipairs(accounts) do
   elseif status == "VERIFICATION_FAILED" then
     reason = "the email address " .. tostring(m.EmailAddress or a.EmailAddress) .. " is not the account's root email"
   elseif status == "ACCEPTED_BUT_DISABLED" then
-    reason = (m.DisabledReason and (m.DisabledReason .. ": ") or "") .. (DISABLED[m.DisabledReason] or "not enabled")
+    reason = P.disabled_reason(m)
   else
     reason = "still " .. status .. " at the deadline"
   end
