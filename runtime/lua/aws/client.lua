@@ -273,7 +273,9 @@ function M.invoke(self, op, params)
     local t0 = host.monotonic_ms()
     local status, rh, body = send(self, { method = req.method, url = url, headers = headers, body = req.body })
     local elapsed_ms = host.monotonic_ms() - t0
-    if status and rh then
+    -- The offset is learned from failed responses only: a skew rejection is the one
+    -- case that needs it, and parsing Date on every success costs the hot path.
+    if status and rh and (status < 200 or status >= 300) then
       local server_time = parse_http_date(rh.date)
       if server_time then
         local skew = server_time - os.time()
