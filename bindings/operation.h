@@ -37,7 +37,7 @@ typedef enum {
 typedef enum {
     DT_TS_DEFAULT, /* protocol default: epoch seconds for rest-json body, iso8601 for query/XML */
     DT_TS_ISO8601,
-    DT_TS_EPOCH,  /* "unixTimestamp" */
+    DT_TS_EPOCH, /* "unixTimestamp" */
     DT_TS_RFC822 /* "rfc822" (HTTP date) */
 } dt_timestamp_format;
 
@@ -65,9 +65,9 @@ typedef struct dt_member {
 
 typedef struct dt_shape {
     const char *name;
-    uint8_t type;     /* dt_type */
+    uint8_t type;      /* dt_type */
     uint8_t ts_format; /* dt_timestamp_format, for DT_T_TIMESTAMP */
-    uint16_t flags;   /* DT_SF_* */
+    uint16_t flags;    /* DT_SF_* */
     /* min/max: length for strings, blobs, lists and maps; value range for numbers.
      * Valid only when DT_SF_HAS_MIN / DT_SF_HAS_MAX are set. */
     double min;
@@ -110,14 +110,14 @@ typedef struct dt_operation {
 } dt_operation;
 
 typedef struct dt_service {
-    const char *name;          /* detective (the name used by aws.client) */
-    const char *service_id;    /* Detective */
-    const char *full_name;     /* Amazon Detective */
-    const char *api_version;   /* 2018-10-26 */
-    const char *protocol;      /* rest-json | query */
-    const char *signing_name;  /* detective */
+    const char *name;            /* detective (the name used by aws.client) */
+    const char *service_id;      /* Detective */
+    const char *full_name;       /* Amazon Detective */
+    const char *api_version;     /* 2018-10-26 */
+    const char *protocol;        /* rest-json | query */
+    const char *signing_name;    /* detective */
     const char *endpoint_prefix; /* api.detective */
-    const char *xml_namespace; /* query protocol only, else NULL */
+    const char *xml_namespace;   /* query protocol only, else NULL */
     const char *global_endpoint; /* sts.amazonaws.com, else NULL */
     const char *model_sha256;
     const dt_operation *operations; /* sorted by name */

@@ -6,16 +6,14 @@
 #include <string.h>
 #include <openssl/crypto.h>
 
-void dt_buf_init(dt_buf *b, size_t max_len)
-{
+void dt_buf_init(dt_buf *b, size_t max_len) {
     b->data = NULL;
     b->len = 0;
     b->alloc = 0;
     b->max_len = max_len;
 }
 
-static int s_reserve(dt_buf *b, size_t extra)
-{
+static int s_reserve(dt_buf *b, size_t extra) {
     if (extra > ((size_t)-1) - b->len - 1) return -1;
     size_t need = b->len + extra + 1;
     if (b->max_len && b->len + extra > b->max_len) return -1;
@@ -39,13 +37,11 @@ static int s_reserve(dt_buf *b, size_t extra)
     return 0;
 }
 
-int dt_buf_reserve(dt_buf *b, size_t extra)
-{
+int dt_buf_reserve(dt_buf *b, size_t extra) {
     return s_reserve(b, extra);
 }
 
-int dt_buf_append(dt_buf *b, const void *data, size_t len)
-{
+int dt_buf_append(dt_buf *b, const void *data, size_t len) {
     if (s_reserve(b, len) != 0) return -1;
     if (len) memcpy(b->data + b->len, data, len);
     b->len += len;
@@ -53,18 +49,15 @@ int dt_buf_append(dt_buf *b, const void *data, size_t len)
     return 0;
 }
 
-int dt_buf_puts(dt_buf *b, const char *s)
-{
+int dt_buf_puts(dt_buf *b, const char *s) {
     return dt_buf_append(b, s, strlen(s));
 }
 
-int dt_buf_putc(dt_buf *b, char c)
-{
+int dt_buf_putc(dt_buf *b, char c) {
     return dt_buf_append(b, &c, 1);
 }
 
-int dt_buf_printf(dt_buf *b, const char *fmt, ...)
-{
+int dt_buf_printf(dt_buf *b, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     int n = vsnprintf(NULL, 0, fmt, ap);
@@ -77,25 +70,21 @@ int dt_buf_printf(dt_buf *b, const char *fmt, ...)
     return 0;
 }
 
-void dt_buf_reset(dt_buf *b)
-{
+void dt_buf_reset(dt_buf *b) {
     b->len = 0;
     if (b->data) b->data[0] = '\0';
 }
 
-void dt_wipe(void *p, size_t len)
-{
+void dt_wipe(void *p, size_t len) {
     if (p && len) OPENSSL_cleanse(p, len);
 }
 
-void dt_buf_free_secure(dt_buf *b)
-{
+void dt_buf_free_secure(dt_buf *b) {
     if (b->data) dt_wipe(b->data, b->alloc);
     dt_buf_free(b);
 }
 
-void dt_buf_free(dt_buf *b)
-{
+void dt_buf_free(dt_buf *b) {
     free(b->data);
     dt_buf_init(b, b->max_len);
 }

@@ -11,7 +11,7 @@
 #include <stddef.h>
 
 typedef struct dt_buf {
-    char *data;     /* always NUL-terminated when non-NULL */
+    char *data; /* always NUL-terminated when non-NULL */
     size_t len;
     size_t alloc;
     size_t max_len; /* 0 = no cap (only for data we produce ourselves) */

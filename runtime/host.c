@@ -44,8 +44,7 @@ DT_CMODULES(X)
 
 int luaopen_aws_core_host(lua_State *L);
 
-static int s_load_embedded(lua_State *L)
-{
+static int s_load_embedded(lua_State *L) {
     const struct dt_embedded_lua *e = lua_touserdata(L, lua_upvalueindex(1));
     if (luaL_loadbufferx(L, e->src, e->len, e->chunkname, "bt") != LUA_OK) return lua_error(L);
     lua_pushvalue(L, 1); /* module name */
@@ -53,8 +52,7 @@ static int s_load_embedded(lua_State *L)
     return 1;
 }
 
-static int s_preload_all(lua_State *L)
-{
+static int s_preload_all(lua_State *L) {
     luaL_openlibs(L); /* here, under lua_pcall: it allocates, and may run out of memory */
     luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
 #define X(name, fn)                                                                                \
@@ -73,8 +71,7 @@ static int s_preload_all(lua_State *L)
     return 0;
 }
 
-lua_State *dt_host_new_state(void)
-{
+lua_State *dt_host_new_state(void) {
     lua_State *L = luaL_newstate();
     if (!L) return NULL;
     /* Allocation-failure tests (runtime/alloc.h) count this state's allocations; the
@@ -88,8 +85,7 @@ lua_State *dt_host_new_state(void)
     return L;
 }
 
-static int s_msghandler(lua_State *L)
-{
+static int s_msghandler(lua_State *L) {
     const char *msg = lua_tostring(L, 1);
     if (msg == NULL) {
         /* aws.Error and other objects travel unchanged: the CLI prints them with
@@ -100,8 +96,7 @@ static int s_msghandler(lua_State *L)
     return 1;
 }
 
-int dt_host_pcall(lua_State *L, int nargs, int nresults)
-{
+int dt_host_pcall(lua_State *L, int nargs, int nresults) {
     int base = lua_gettop(L) - nargs;
     lua_pushcfunction(L, s_msghandler);
     lua_insert(L, base);
@@ -114,23 +109,20 @@ int dt_host_pcall(lua_State *L, int nargs, int nresults)
  * "interrupted!" inside Lua, where it can be caught like any error. */
 static lua_State *volatile s_running;
 
-static void s_stop_hook(lua_State *L, lua_Debug *ar)
-{
+static void s_stop_hook(lua_State *L, lua_Debug *ar) {
     (void)ar;
     lua_sethook(L, NULL, 0, 0);
     luaL_error(L, "interrupted!");
 }
 
-static void s_on_sigint(int sig)
-{
+static void s_on_sigint(int sig) {
     (void)sig;
     dt_interrupt_request(); /* for waits in C that Lua's hook cannot reach (libcurl) */
     lua_State *L = s_running;
     if (L) lua_sethook(L, s_stop_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
 }
 
-void dt_host_install_interrupt(lua_State *L)
-{
+void dt_host_install_interrupt(lua_State *L) {
     s_running = L;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -139,14 +131,12 @@ void dt_host_install_interrupt(lua_State *L)
     sigaction(SIGINT, &sa, NULL);
 }
 
-void dt_host_remove_interrupt(void)
-{
+void dt_host_remove_interrupt(void) {
     s_running = NULL;
     signal(SIGINT, SIG_DFL);
 }
 
-static int s_run_cli(lua_State *L)
-{
+static int s_run_cli(lua_State *L) {
     int argc = (int)lua_tointeger(L, 1);
     char **argv = lua_touserdata(L, 2);
     lua_getglobal(L, "require");
@@ -162,8 +152,7 @@ static int s_run_cli(lua_State *L)
     return 1;
 }
 
-int dt_host_main(int argc, char **argv)
-{
+int dt_host_main(int argc, char **argv) {
     lua_State *L = dt_host_new_state();
     if (!L) {
         fprintf(stderr, "detlua: cannot create Lua state: not enough memory\n");

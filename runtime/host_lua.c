@@ -12,14 +12,12 @@
 
 int luaopen_aws_core_host(lua_State *L);
 
-static int s_isatty(lua_State *L)
-{
+static int s_isatty(lua_State *L) {
     lua_pushboolean(L, isatty((int)luaL_checkinteger(L, 1)));
     return 1;
 }
 
-static int s_monotonic_ms(lua_State *L)
-{
+static int s_monotonic_ms(lua_State *L) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     lua_pushnumber(L, (lua_Number)ts.tv_sec * 1e3 + (lua_Number)ts.tv_nsec / 1e6);
@@ -27,32 +25,29 @@ static int s_monotonic_ms(lua_State *L)
 }
 
 /* Wall clock as seconds since the epoch, with fractions. */
-static int s_realtime(lua_State *L)
-{
+static int s_realtime(lua_State *L) {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     lua_pushnumber(L, (lua_Number)ts.tv_sec + (lua_Number)ts.tv_nsec / 1e9);
     return 1;
 }
 
-static int s_sleep_ms(lua_State *L)
-{
+static int s_sleep_ms(lua_State *L) {
     lua_Number ms = luaL_checknumber(L, 1);
     if (ms <= 0) return 0;
-    struct timespec ts = {(time_t)(ms / 1000), (long)((ms - (lua_Number)(time_t)(ms / 1000) * 1000) * 1e6)};
+    struct timespec ts = {(time_t)(ms / 1000),
+                          (long)((ms - (lua_Number)(time_t)(ms / 1000) * 1000) * 1e6)};
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
     }
     return 0;
 }
 
-static int s_pid(lua_State *L)
-{
+static int s_pid(lua_State *L) {
     lua_pushinteger(L, (lua_Integer)getpid());
     return 1;
 }
 
-static int s_interruptible(lua_State *L)
-{
+static int s_interruptible(lua_State *L) {
     if (lua_toboolean(L, 1))
         dt_host_install_interrupt(L);
     else
@@ -60,8 +55,7 @@ static int s_interruptible(lua_State *L)
     return 0;
 }
 
-int luaopen_aws_core_host(lua_State *L)
-{
+int luaopen_aws_core_host(lua_State *L) {
     static const luaL_Reg fns[] = {{"isatty", s_isatty},
                                    {"monotonic_ms", s_monotonic_ms},
                                    {"realtime", s_realtime},
