@@ -24,8 +24,8 @@ struct dt_embedded_lua {
 };
 extern const struct dt_embedded_lua dt_embedded_lua[];
 
-/* C modules. Declared weak while the tree is being assembled so that a module
- * not yet written leaves its name unregistered instead of breaking the link. */
+/* C modules, registered in package.preload under the names the Lua layer requires
+ * (runtime/module/core_lua.c keeps the same list for the stock-Lua module). */
 #define DT_CMODULES(X)                                                                             \
     X("aws.sigv4", luaopen_aws_sigv4)                                                              \
     X("aws.core.crypto", luaopen_aws_core_crypto)                                                  \
@@ -38,7 +38,7 @@ extern const struct dt_embedded_lua dt_embedded_lua[];
     X("aws.core.process", luaopen_aws_core_process)                                                \
     X("aws.core.repl", luaopen_aws_core_repl)
 
-#define X(name, fn) extern int fn(lua_State *L) __attribute__((weak));
+#define X(name, fn) extern int fn(lua_State *L);
 DT_CMODULES(X)
 #undef X
 
@@ -56,10 +56,8 @@ static int s_preload_all(lua_State *L) {
     luaL_openlibs(L); /* here, under lua_pcall: it allocates, and may run out of memory */
     luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
 #define X(name, fn)                                                                                \
-    if (fn) {                                                                                      \
-        lua_pushcfunction(L, fn);                                                                  \
-        lua_setfield(L, -2, name);                                                                 \
-    }
+    lua_pushcfunction(L, fn);                                                                      \
+    lua_setfield(L, -2, name);
     DT_CMODULES(X)
 #undef X
     for (const struct dt_embedded_lua *e = dt_embedded_lua; e->name; e++) {
