@@ -42,8 +42,6 @@ extern const struct dt_embedded_lua dt_embedded_lua[];
 DT_CMODULES(X)
 #undef X
 
-int luaopen_aws_core_host(lua_State *L);
-
 static int s_load_embedded(lua_State *L) {
     const struct dt_embedded_lua *e = lua_touserdata(L, lua_upvalueindex(1));
     if (luaL_loadbufferx(L, e->src, e->len, e->chunkname, "bt") != LUA_OK) return lua_error(L);
