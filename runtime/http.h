@@ -134,7 +134,7 @@ dt_http_transfer *dt_http_multi_next_done(dt_http_multi *m, dt_http_transfer *pr
 void dt_http_multi_release(dt_http_multi *m, dt_http_transfer *t);
 /* Removes an in-flight or completed transfer (a cancelled coroutine); 0 if unknown id. */
 int dt_http_multi_cancel(dt_http_multi *m, uint64_t id);
-long dt_http_multi_pending(const dt_http_multi *m); /* added, not yet completed */
+long dt_http_multi_pending(const dt_http_multi *m); /* transfers in flight */
 long dt_http_multi_connects(const dt_http_multi *m);
 long dt_http_multi_requests(const dt_http_multi *m);
 void dt_http_multi_free(dt_http_multi *m); /* also aborts transfers in flight */

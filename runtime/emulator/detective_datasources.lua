@@ -17,12 +17,7 @@ local REASON = {
     not_in_graph = "The calling account is not a member of the behavior graph.",
 }
 
-local function admin_graph(svc, ctx, arn)
-    local g = store.graph(svc.world, ctx, arn)
-    store.require_admin(ctx, g)
-    members.refresh(svc.world, g, ctx.now)
-    return g
-end
+local admin_graph = members.admin_graph
 
 local function set_state(pk, state, now)
     if pk.state ~= state then
@@ -66,16 +61,7 @@ function M.UpdateDatasourcePackages(svc, ctx, input)
     return nil
 end
 
-local function unique(list)
-    local out, seen = {}, {}
-    for _, v in ipairs(list or {}) do
-        if not seen[v] then
-            seen[v] = true
-            out[#out + 1] = v
-        end
-    end
-    return out
-end
+local unique = store.unique
 
 -- The administrator's own account is part of its graph, so it is reported with the graph's
 -- package history; other accounts must be members.

@@ -230,4 +230,13 @@ function M.detail(world, g, m)
     return d
 end
 
+-- The caller's graph for an administrator-only operation, with member states brought
+-- up to date (time-based transitions are computed on read).
+function M.admin_graph(svc, ctx, arn)
+    local g = store.graph(svc.world, ctx, arn)
+    store.require_admin(ctx, g)
+    M.refresh(svc.world, g, ctx.now)
+    return g
+end
+
 return M

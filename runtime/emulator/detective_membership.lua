@@ -21,12 +21,7 @@ local REASON = {
     own_delete = "The administrator account cannot remove itself from its behavior graph; use DeleteGraph.",
 }
 
-local function admin_graph(svc, ctx, arn)
-    local g = store.graph(svc.world, ctx, arn)
-    store.require_admin(ctx, g)
-    members.refresh(svc.world, g, ctx.now)
-    return g
-end
+local admin_graph = members.admin_graph
 
 local function max_members(world)
     return store.setting(world, "max_members_per_graph", 1200)
@@ -83,16 +78,7 @@ function M.CreateMembers(svc, ctx, input)
     return { Members = out, UnprocessedAccounts = unprocessed }
 end
 
-local function unique(ids)
-    local out, seen = {}, {}
-    for _, id in ipairs(ids or {}) do
-        if not seen[id] then
-            seen[id] = true
-            out[#out + 1] = id
-        end
-    end
-    return out
-end
+local unique = store.unique
 
 function M.GetMembers(svc, ctx, input)
     local g = admin_graph(svc, ctx, input.GraphArn)

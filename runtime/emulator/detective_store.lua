@@ -157,4 +157,16 @@ function M.sorted_keys(t)
     return out
 end
 
+-- The ids of a request in first-seen order, without repeats (AccountIds, GraphArns).
+function M.unique(ids)
+    local out, seen = {}, {}
+    for _, id in ipairs(ids or {}) do
+        if not seen[id] then
+            seen[id] = true
+            out[#out + 1] = id
+        end
+    end
+    return out
+end
+
 return M
