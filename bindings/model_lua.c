@@ -3,6 +3,7 @@
  * Feeds REPL help and completion, docs, the emulator's router and editor stubs, so it
  * mirrors the tables exactly and hides nothing. A service's Lua view is built on first use
  * and cached in the registry; later calls return the same tables (treat them as read-only).
+ * Shapes are built one by one as they are first looked up (see s_shapes_index).
  * It does not validate or serialize anything: validate.c and restjson.c work on the C tables
  * directly. */
 #include "operation.h"
@@ -10,6 +11,7 @@
 #include <lauxlib.h>
 #include <lua.h>
 #include <math.h>
+#include <string.h>
 
 int luaopen_aws_core_model(lua_State *L);
 
@@ -141,6 +143,67 @@ static void s_push_operation(lua_State *L, const dt_service *svc, const dt_opera
     }
 }
 
+/* The shapes table fills itself: a shape's Lua view is built when first indexed, because a
+ * process that makes one call needs a handful of a service's hundreds of shapes, and building
+ * them all was most of the cost of the first call. pairs() builds the rest first, so it sees
+ * every shape (next() alone sees only those built so far). */
+static const dt_shape *s_shape_find(const dt_service *svc, const char *name) {
+    size_t lo = 0, hi = svc->n_shapes;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(name, svc->shapes[mid].name);
+        if (c == 0) return &svc->shapes[mid];
+        if (c < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return NULL;
+}
+
+static int s_shapes_index(lua_State *L) {
+    const dt_service *svc = lua_touserdata(L, lua_upvalueindex(1));
+    const char *name = lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2) : NULL;
+    const dt_shape *sh = name ? s_shape_find(svc, name) : NULL;
+    if (!sh) return 0;
+    lua_pushstring(L, sh->name);
+    s_push_shape(L, svc, sh);
+    lua_pushvalue(L, -1);
+    lua_insert(L, -3);
+    lua_rawset(L, 1);
+    return 1;
+}
+
+static int s_next(lua_State *L) {
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_settop(L, 2);
+    if (lua_next(L, 1)) return 2;
+    lua_pushnil(L);
+    return 1;
+}
+
+static int s_shapes_pairs(lua_State *L) {
+    const dt_service *svc = lua_touserdata(L, lua_upvalueindex(1));
+    for (size_t i = 0; i < svc->n_shapes; i++) {
+        lua_getfield(L, 1, svc->shapes[i].name); /* builds it when absent */
+        lua_pop(L, 1);
+    }
+    lua_pushcfunction(L, s_next);
+    lua_pushvalue(L, 1);
+    lua_pushnil(L);
+    return 3;
+}
+
+static void s_push_shapes_meta(lua_State *L, const dt_service *svc) {
+    lua_createtable(L, 0, 2);
+    lua_pushlightuserdata(L, (void *)svc);
+    lua_pushcclosure(L, s_shapes_index, 1);
+    lua_setfield(L, -2, "__index");
+    lua_pushlightuserdata(L, (void *)svc);
+    lua_pushcclosure(L, s_shapes_pairs, 1);
+    lua_setfield(L, -2, "__pairs");
+}
+
 static void s_build_service(lua_State *L, const dt_service *svc) {
     lua_createtable(L, 0, 16);
     s_setstr(L, "name", svc->name);
@@ -155,10 +218,8 @@ static void s_build_service(lua_State *L, const dt_service *svc) {
     s_setstr(L, "model_sha256", svc->model_sha256);
 
     lua_createtable(L, 0, (int)svc->n_shapes);
-    for (size_t i = 0; i < svc->n_shapes; i++) {
-        s_push_shape(L, svc, &svc->shapes[i]);
-        lua_setfield(L, -2, svc->shapes[i].name);
-    }
+    s_push_shapes_meta(L, svc);
+    lua_setmetatable(L, -2);
     lua_setfield(L, -2, "shapes");
 
     /* operations are stored sorted by name, which gives operation_names its order */

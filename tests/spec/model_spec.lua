@@ -74,6 +74,29 @@ describe("aws.core.model", function()
         end
     end)
 
+    it("builds shapes on first lookup, and pairs() still sees every one", function()
+        for _, sn in ipairs(SERVICES) do
+            local svc = model.service(sn)
+            local op = svc.operations[svc.operation_names[1]]
+            local first = svc.shapes[op.input]
+            assert.equal(first, svc.shapes[op.input]) -- cached: the same table each time
+            assert.is_nil(svc.shapes.NoSuchShapeAnywhere)
+            assert.is_nil(rawget(svc.shapes, "NoSuchShapeAnywhere"))
+            assert.is_nil(svc.shapes[42])
+            local n = 0
+            for name, sh in pairs(svc.shapes) do
+                n = n + 1
+                assert.equal(name, sh.name)
+            end
+            -- pairs() built every shape: a raw walk of the table now finds the same number
+            local m = 0
+            for _ in next, svc.shapes do m = m + 1 end
+            assert.equal(n, m)
+            assert.is_true(n > #svc.operation_names)
+            assert.equal(first, svc.shapes[op.input])
+        end
+    end)
+
     it("refers only to shapes that exist", function()
         for _, sn in ipairs(SERVICES) do
             local svc = model.service(sn)
