@@ -188,12 +188,12 @@ for method, opname in pairs(NAMED) do
     return run(self, opname, params, opts, method)
   end
   M[method] = f
-  client.methods[method] = f
+  client.add_method(method, f)
 end
 
 function M.call_all(self, opname, params, opts)
   return run(self, opname, params, opts, "call_all")
 end
-client.methods.call_all = M.call_all
+client.add_method("call_all", M.call_all)
 
 return M

@@ -22,6 +22,28 @@ M.Client = Client
 local methods = {} -- generic methods shared by every client (call, pages, each, ...)
 M.methods = methods
 
+-- Generic methods defined by other modules, which are loaded when one of their methods is
+-- first looked up. A module adds its methods with M.add_method, which refuses a name not
+-- listed here, so this list cannot drift from what the modules define.
+local EXTENSIONS = {
+  pages = "aws.paging", each = "aws.paging",
+  call_all = "aws.batch", create_members_all = "aws.batch", delete_members_all = "aws.batch",
+  get_members_all = "aws.batch", batch_get_graph_member_datasources_all = "aws.batch",
+  batch_get_membership_datasources_all = "aws.batch",
+  wait_investigation = "aws.waiters", wait_members = "aws.waiters",
+  wait_datasource_packages = "aws.waiters",
+}
+M.EXTENSIONS = EXTENSIONS
+
+function M.add_method(name, fn)
+  if not EXTENSIONS[name] then error("aws.client: method " .. tostring(name) .. " is not in aws.client's EXTENSIONS", 2) end
+  methods[name] = fn
+end
+
+function M.load_extensions()
+  for _, mod in pairs(EXTENSIONS) do require(mod) end
+end
+
 local defaults = {} -- options from the host (--region, --profile, --endpoint-url, --debug)
 
 function M.set_defaults(opts)
@@ -78,6 +100,11 @@ function Client.__index(self, key)
   local m = methods[key]
   if m then return m end
   if type(key) ~= "string" then return nil end
+  local ext = EXTENSIONS[key]
+  if ext then
+    require(ext)
+    return methods[key]
+  end
   -- Private fields (_cfg, _conn) that are not set: never worth loading the model for.
   if key:byte(1) == 95 then return nil end
   if key == "svc" then
@@ -241,6 +268,9 @@ function M.invoke(self, op, params)
   local opname = svc.service_id .. "." .. op.name
   -- Caller mistakes raise here, before anything is resolved or sent.
   local req = protocol.build(svc.name, op.name, params)
+  -- aws.dryrun installs the before_send hook that skips mutating calls; it is loaded by
+  -- the first client that asks for a dry run.
+  if self.opts.dry_run and not package.loaded["aws.dryrun"] then require("aws.dryrun") end
   local hook = M.hooks.before_send
   if hook then
     local placeholder = hook(self, op, params, req)

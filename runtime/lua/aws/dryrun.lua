@@ -20,7 +20,7 @@ M.PASS_SERVICES = { sts = true }
 
 -- Where plan lines go (the playbook kit may redirect them).
 function M.write(line)
-  io.stderr:write(line, "\n")
+  io.stderr:write(redact.text(line), "\n")
   io.stderr:flush()
 end
 

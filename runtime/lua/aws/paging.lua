@@ -127,7 +127,7 @@ function M.each(self, opname, params, opts)
   end
 end
 
-client.methods.pages = M.pages
-client.methods.each = M.each
+client.add_method("pages", M.pages)
+client.add_method("each", M.each)
 
 return M

@@ -325,8 +325,8 @@ function M.wait_datasource_packages(self, params, opts)
   end, w)
 end
 
-client.methods.wait_investigation = M.wait_investigation
-client.methods.wait_members = M.wait_members
-client.methods.wait_datasource_packages = M.wait_datasource_packages
+client.add_method("wait_investigation", M.wait_investigation)
+client.add_method("wait_members", M.wait_members)
+client.add_method("wait_datasource_packages", M.wait_datasource_packages)
 
 return M

@@ -54,6 +54,7 @@ function M.main(argv, first)
   end
 
   local session = require("detlua.session")
+  opts.kit = false
   local ok_start, env = pcall(session.start, opts)
   if not ok_start then
     io.stderr:write("detlua: ", tostring(env), "\n")

@@ -280,7 +280,12 @@ local function client_members(client, colon)
   local methods = package.loaded["aws.client"] and package.loaded["aws.client"].methods
   local generic = {}
   if type(methods) == "table" then
-    for k in pairs(methods) do generic[#generic + 1] = k end
+    local seen = {}
+    for k in pairs(methods) do generic[#generic + 1] = k; seen[k] = true end
+    -- methods whose module is not loaded yet (aws.client loads it on first use)
+    for k in pairs(package.loaded["aws.client"].EXTENSIONS or {}) do
+      if not seen[k] then generic[#generic + 1] = k end
+    end
   else
     generic = GENERIC_METHODS
   end
@@ -296,7 +301,11 @@ local function table_members(t, colon)
   local seen = {}
   local depth = 0
   while type(t) == "table" and depth < 8 do
-    for k, v in next, t do
+    -- A table that fills itself on demand (the aws module) lists everything through
+    -- __pairs; completion must not trigger anything else, so other tables are walked raw.
+    local mt0 = getmetatable(t)
+    local walk = type(mt0) == "table" and rawget(mt0, "__pairs") and pairs or function(x) return next, x, nil end
+    for k, v in walk(t) do
       if type(k) == "string" and k:match("^[%a_][%w_]*$") and not seen[k] then
         seen[k] = true
         if colon then

@@ -15,7 +15,11 @@ function M.start(opts)
   if opts.audit_log then
     env.audit = aws.audit.open(opts.audit_log, { playbook = opts.playbook })
   end
-  env.kit = require("detlua.kit").install{ yes = opts.yes, debug = opts.debug }
+  -- The playbook toolkit (log, emit, confirm) is for chunks and playbooks; `detlua call`
+  -- runs none and passes kit = false.
+  if opts.kit ~= false then
+    env.kit = require("detlua.kit").install{ yes = opts.yes, debug = opts.debug }
+  end
   local d = {
     region = opts.region, profile = opts.profile, endpoint = opts.endpoint_url,
     debug = opts.debug, dry_run = opts.dry_run,

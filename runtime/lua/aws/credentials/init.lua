@@ -18,11 +18,20 @@ local protocol = require("aws.core.protocol")
 local errors = require("aws.errors")
 local redact = require("aws.redact")
 local time = require("aws.time")
-local process = require("aws.credentials.process")
-local assume = require("aws.credentials.assume_role")
-local web_identity = require("aws.credentials.web_identity")
-local container = require("aws.credentials.container")
-local imds = require("aws.credentials.imds")
+-- Each source's module is loaded when the chain first reaches it: keys in the environment
+-- (the common case in scripts and CI) need none of them.
+local function lazy(name)
+  return setmetatable({}, { __index = function(t, k)
+    local mod = require(name)
+    setmetatable(t, { __index = mod })
+    return mod[k]
+  end })
+end
+local process = lazy("aws.credentials.process")
+local assume = lazy("aws.credentials.assume_role")
+local web_identity = lazy("aws.credentials.web_identity")
+local container = lazy("aws.credentials.container")
+local imds = lazy("aws.credentials.imds")
 
 local M = {}
 

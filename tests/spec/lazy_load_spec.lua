@@ -1,0 +1,120 @@
+-- Parts of the aws module that load on first use (aws/init.lua, aws.client EXTENSIONS,
+-- the credential sources): each is reachable exactly as before, from a fresh process, and
+-- a one-call process does not load what it does not use. Every check runs in a child
+-- detlua so that nothing this spec runner loaded hides a missing require.
+local child = require("child")
+
+local function fresh(chunk)
+  local r = child.run{ argv = { child.detlua(), "-e", chunk },
+    env = { AWS_ACCESS_KEY_ID = "AKIDLAZYLOAD00000001", AWS_SECRET_ACCESS_KEY = "lazy/secret",
+      AWS_REGION = "us-east-1", AWS_CONFIG_FILE = "/dev/null", AWS_SHARED_CREDENTIALS_FILE = "/dev/null" } }
+  assert.equal(0, r.code, r.stderr)
+  return r.stdout
+end
+
+describe("lazily loaded parts of aws", function()
+  it("are the modules' own functions when first touched", function()
+    local out = fresh([[
+      local checks = {
+        aws.map == require("aws.concurrency").map,
+        aws.parallel == require("aws.concurrency").parallel,
+        aws.wait == require("aws.waiters").wait,
+        aws.audit == require("aws.audit"),
+        aws.assume_role == require("aws.credentials").assume_role,
+        aws.json == require("aws.json"),
+        aws.time == require("aws.time"),
+        aws.redact == require("aws.redact"),
+        aws.model == require("aws.core.model"),
+      }
+      for i, c in ipairs(checks) do io.write(tostring(c), i < #checks and " " or "\n") end
+      io.write(tostring(aws.no_such_field), "\n")
+    ]])
+    assert.equal("true true true true true true true true true\nnil\n", out)
+  end)
+
+  it("pairs(aws) lists every field, loaded or not", function()
+    local out = fresh([[
+      local names = {}
+      for k in pairs(aws) do names[#names + 1] = k end
+      table.sort(names)
+      print(table.concat(names, " "))
+    ]])
+    for _, k in ipairs({ "map", "parallel", "wait", "audit", "assume_role", "json", "time", "redact",
+      "model", "client", "try", "sigv4", "Error", "is_error" }) do
+      assert.truthy(out:find("%f[%w_]" .. k .. "%f[^%w_]"), k)
+    end
+  end)
+
+  it("client methods from other modules resolve before their module is loaded", function()
+    local out = fresh([[
+      local c = aws.client("detective", { endpoint = "http://127.0.0.1:9" })
+      local client = require("aws.client")
+      local missing = {}
+      for name, mod in pairs(client.EXTENSIONS) do
+        local f = c[name]
+        if type(f) ~= "function" or client.methods[name] ~= f then missing[#missing + 1] = name end
+        if package.loaded[mod] == nil then missing[#missing + 1] = mod .. " not loaded" end
+      end
+      print(#missing == 0 and "ok" or table.concat(missing, ","))
+    ]])
+    assert.equal("ok\n", out)
+  end)
+
+  it("EXTENSIONS lists exactly the methods the modules define", function()
+    local out = fresh([[
+      local client = require("aws.client")
+      local generic = {}
+      for k in pairs(client.methods) do generic[k] = true end
+      client.load_extensions()
+      local added = {}
+      for k in pairs(client.methods) do
+        if not generic[k] then added[#added + 1] = k end
+      end
+      local listed = 0
+      for _ in pairs(client.EXTENSIONS) do listed = listed + 1 end
+      local unlisted = {}
+      for _, k in ipairs(added) do if not client.EXTENSIONS[k] then unlisted[#unlisted + 1] = k end end
+      print(#added, listed, #unlisted)
+      print(pcall(client.add_method, "not_listed_anywhere", print))
+    ]])
+    local added, listed, unlisted, rest = out:match("^(%d+)%s+(%d+)%s+(%d+)\n(.*)$")
+    assert.equal(listed, added)
+    assert.equal("0", unlisted)
+    assert.truthy(rest:find("^false\t.*not_listed_anywhere.*EXTENSIONS"), rest)
+  end)
+
+  it("a dry-run client loads the dry-run hook by itself", function()
+    -- `detlua call` installs no playbook kit (which would load aws.dryrun): the client's
+    -- dry_run option alone must keep the mutating call from being sent.
+    local r = child.run{ argv = { child.detlua(), "call", "detective", "create-graph", "{}", "--dry-run",
+      "--endpoint-url", "http://127.0.0.1:9", "--compact" },
+      env = { AWS_ACCESS_KEY_ID = "AKIDLAZYLOAD00000001", AWS_SECRET_ACCESS_KEY = "lazy/secret",
+        AWS_REGION = "us-east-1", AWS_CONFIG_FILE = "/dev/null", AWS_SHARED_CREDENTIALS_FILE = "/dev/null" } }
+    assert.equal(0, r.code, r.stderr)
+    assert.equal('{"__dry_run":true}\n', r.stdout)
+    assert.truthy(r.stderr:find("[dry-run] would call Detective.CreateGraph", 1, true), r.stderr)
+  end)
+
+  it("detlua call loads neither the playbook kit nor unused helpers", function()
+    -- A call that fails at validation (no I/O) still goes through the whole start-up.
+    local r = child.run{ argv = { child.detlua(), "call", "detective", "list-members", "{}" } }
+    assert.equal(2, r.code, r.stderr)
+    assert.truthy(r.stderr:find("GraphArn"), r.stderr)
+    local out = fresh([[
+      -- the same start-up path as `detlua call`, then a look at what it loaded
+      local session = require("detlua.session")
+      local env = session.start{ kit = false }
+      local loaded = {}
+      for _, m in ipairs({ "detlua.kit", "aws.paging", "aws.batch", "aws.waiters", "aws.concurrency",
+        "aws.audit", "aws.dryrun", "aws.credentials.imds", "aws.credentials.container",
+        "aws.credentials.process", "aws.credentials.web_identity" }) do
+        if package.loaded[m] then loaded[#loaded + 1] = m end
+      end
+      session.stop(env)
+      print(#loaded == 0 and "none" or table.concat(loaded, " "))
+    ]])
+    -- `-e` itself installs the kit (it runs a chunk), and the kit extends aws.dryrun's
+    -- output; everything else must be absent
+    assert.equal("detlua.kit aws.dryrun\n", out)
+  end)
+end)
