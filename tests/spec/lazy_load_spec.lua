@@ -95,6 +95,21 @@ describe("lazily loaded parts of aws", function()
     assert.truthy(r.stderr:find("[dry-run] would call Detective.CreateGraph", 1, true), r.stderr)
   end)
 
+  it("keys in the environment sign a call without loading the credential chain", function()
+    local out = fresh([[
+      local c = aws.client("detective", { endpoint = "http://127.0.0.1:9", max_attempts = 1 })
+      local ok, err = pcall(c.list_graphs, c, {})
+      print(ok, err.kind, c:config().credential_source, package.loaded["aws.credentials"] ~= nil)
+      -- incomplete keys in the environment: the same error with or without the chain
+      local bad = aws.client("detective", { endpoint = "http://127.0.0.1:9",
+        env = { AWS_ACCESS_KEY_ID = "AKIDONLYTHEKEYID0001", AWS_REGION = "us-east-1" } })
+      local ok2, e2 = pcall(bad.list_graphs, bad, {})
+      local ok3, e3 = pcall(require("aws.credentials").resolve, { env = { AWS_ACCESS_KEY_ID = "AKIDONLYTHEKEYID0001" } })
+      print(ok2, e2.kind, e2.code, ok3, e3.kind, e3.code, e2.message == e3.message)
+    ]])
+    assert.equal("false\ttransport\tenv\tfalse\nfalse\tcredentials\tInvalidConfig\tfalse\tcredentials\tInvalidConfig\ttrue\n", out)
+  end)
+
   it("detlua call loads neither the playbook kit nor unused helpers", function()
     -- A call that fails at validation (no I/O) still goes through the whole start-up.
     local r = child.run{ argv = { child.detlua(), "call", "detective", "list-members", "{}" } }

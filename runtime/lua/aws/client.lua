@@ -13,6 +13,7 @@ local host = require("aws.core.host")
 local errors = require("aws.errors")
 local redact = require("aws.redact")
 local retry = require("aws.retry")
+local credentials_env = require("aws.credentials.env")
 
 local M = {}
 
@@ -196,10 +197,21 @@ function M.resolve(self)
     if ok and type(c) ~= "table" then creds, cerr = nil, "credentials function returned " .. type(c) end
     if not ok and errors.is_error(c) then error(c, 0) end
   elseif o.credentials == nil or getmetatable(o.credentials) ~= nil then
+    -- keys in the environment (the chain's first source, without loading the chain), else
     -- the rest of the chain (roles, web identity, process, container, instance metadata)
     -- or a provider object (aws.assume_role sessions)
-    creds, provider = require("aws.credentials").resolve{ profile = o.profile, env = o.env,
-      provider = o.credentials, operation = self.svc.service_id }
+    local c, err
+    if o.credentials == nil then c, err = credentials_env.fetch(o.env, o.profile) end
+    if c == false then
+      error(errors.new{ kind = "credentials", code = "InvalidConfig", message = err,
+        operation = self.svc.service_id }, 0)
+    end
+    if c then
+      creds = c
+    else
+      creds, provider = require("aws.credentials").resolve{ profile = o.profile, env = o.env,
+        provider = o.credentials, operation = self.svc.service_id }
+    end
   else
     creds, cerr = config.credentials{ profile = o.profile, credentials = o.credentials, env = o.env }
   end

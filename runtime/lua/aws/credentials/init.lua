@@ -27,6 +27,7 @@ local function lazy(name)
     return mod[k]
   end })
 end
+local env_source = require("aws.credentials.env")
 local process = lazy("aws.credentials.process")
 local assume = lazy("aws.credentials.assume_role")
 local web_identity = lazy("aws.credentials.web_identity")
@@ -513,12 +514,10 @@ function M.resolve(opts)
   local env = opts.env
   local getenv = make_getenv(env)
   local explicit = type(opts.profile) == "string" and opts.profile ~= ""
-  -- 1. keys in the environment: the C chain reads them (with AWS_SESSION_TOKEN, expiration)
-  if not explicit and (getenv("AWS_ACCESS_KEY_ID") or getenv("AWS_SECRET_ACCESS_KEY")) then
-    local c, err = config.credentials{ env = env }
-    if not c then fail("InvalidConfig", err, operation) end
-    return c
-  end
+  -- 1. keys in the environment (with AWS_SESSION_TOKEN, expiration)
+  local c, err = env_source.fetch(env, opts.profile)
+  if c == false then fail("InvalidConfig", err, operation) end
+  if c then return c end
   local name = explicit and opts.profile or getenv("AWS_PROFILE") or "default"
   local key = env or PROCESS_ENV
   local per = cache[key]
