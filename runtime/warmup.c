@@ -35,12 +35,14 @@ int dt_warmup_start(void) {
         pthread_mutex_unlock(&s_lock);
         return rc;
     }
-    /* exit() (os.exit in a playbook) must not run OpenSSL's atexit clean-up while the
-     * thread is still initialising it. OpenSSL registers that clean-up during its base
-     * initialisation; doing that here first and then registering the join means the join
-     * runs before it (atexit handlers run in reverse order). */
+    /* exit() (os.exit in a playbook) may come while the thread is still inside OpenSSL's
+     * initialisation. OpenSSL's own atexit clean-up would then free what the thread is
+     * using, so it is never registered: the first initialisation call of the process,
+     * here and before the thread exists, says so (OPENSSL_INIT_NO_ATEXIT; the process's
+     * memory goes away with it anyway). The join registered next runs before the
+     * libraries' destructors, which the loader registered before main. */
     s_state = -1;
-    if (OPENSSL_init_crypto(0, NULL) == 1 && atexit(s_at_exit) == 0) {
+    if (OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, NULL) == 1 && atexit(s_at_exit) == 0) {
         /* Signals go to the main thread, where the Ctrl-C handler expects them. */
         sigset_t all, old;
         sigfillset(&all);
