@@ -5,104 +5,496 @@
 ---ISO 8601 string ("2024-01-15T00:00:00Z") or seconds since the epoch.
 ---@alias aws.Timestamp string|number
 
+---Credentials as clients and providers use them.
 ---@class aws.Credentials
 ---@field access_key_id string
 ---@field secret_access_key string
 ---@field session_token? string
 ---@field expiration? number seconds since the epoch
+---@field source? string where they came from: "env", "assume-role", "emulator", ...
 
+---Options of aws.client; the host's defaults (aws.configure_defaults) fill the ones not given.
 ---@class aws.ClientOptions
 ---@field region? string AWS Region, e.g. "us-east-1"
 ---@field profile? string profile of the shared config and credentials files
 ---@field endpoint? string URL to send requests to instead of the standard endpoint
----@field credentials? aws.Credentials|fun(): aws.Credentials
+---@field credentials? aws.Credentials|(fun(): aws.Credentials)|aws.CredentialsProvider keys, a function returning keys, or a provider (session:provider(), aws.credentials.provider)
 ---@field debug? boolean log requests and responses on stderr (secrets redacted)
----@field max_attempts? integer attempts per call, retries included
----@field connect_timeout_ms? integer
----@field timeout_ms? integer
----@field read_timeout_ms? integer
----@field ca_bundle? string
----@field dry_run? boolean validate and show requests instead of sending them
+---@field max_attempts? integer attempts per call, retries included (default AWS_MAX_ATTEMPTS, the profile's max_attempts, else 3)
+---@field connect_timeout_ms? integer TCP and TLS handshake
+---@field timeout_ms? integer whole transfer
+---@field read_timeout_ms? integer abort when nothing arrives for this long
+---@field ca_bundle? string PEM file of CA certificates (default AWS_CA_BUNDLE, else the system store)
+---@field dry_run? boolean send read-only operations, skip the others (see --dry-run)
+---@field env? table<string, string> environment variables read instead of the process's when resolving region, endpoint, profile and credentials
 
----A service, transport or credential failure.
+---A service, transport, credential, configuration, waiter or batch failure. Caller mistakes (a bad parameter) raise plain strings instead.
 ---@class aws.Error
----@field kind "service"|"transport"|"credentials"|"config"
+---@field kind "service"|"transport"|"credentials"|"config"|"waiter"|"batch"
 ---@field code string error code, e.g. "ResourceNotFoundException"
----@field message string
+---@field message string redacted
 ---@field status? integer HTTP status
 ---@field request_id? string
 ---@field operation? string e.g. "Detective.ListMembers"
 ---@field retryable boolean
----@field fields table the error shape's other fields
-
----A client of one service; operations are methods named in snake_case.
----@class aws.Client
----@field service string
-local Client = {}
-
----Calls an operation by name (ListMembers, list_members or list-members).
----@param operation string
----@param params? table
----@return table
-function Client:call(operation, params) end
+---@field fields table the error shape's other fields (credentials errors: sts_code, ...)
+---@field attempts? integer attempts made, retries included
+---@field last? any waiter errors: the state last observed
+---@field polls? integer waiter errors: checks made
+---@field elapsed_s? number waiter errors: time waited
+---@field partial? table batch helpers: the merged result of the chunks that succeeded
+---@field failed_chunk? integer batch helpers: the chunk that failed (1-based)
+---@field chunks? integer batch helpers: how many chunks there were
+---@field failed_items? any[] batch helpers: the items of the failed chunk
+---@field unsent_items? any[] batch helpers: the items after it, never sent
 
 ---@class aws.PagingOptions
----@field page_size? integer items per page (the operation's limit parameter)
+---@field page_size? integer sets the operation's limit parameter (MaxResults)
 ---@field max_pages? integer stop after this many pages
 ---@field max_items? integer stop after this many items (each only)
 
----Iterates over the pages of a paged operation, fetching each as the loop asks for it.
----@param operation string
----@param params? table
----@param opts? aws.PagingOptions
----@return fun(): table?
-function Client:pages(operation, params, opts) end
+---Timing of aws.wait and the client waiters.
+---@class aws.WaitOptions
+---@field timeout_s? number deadline (aws.wait: 300; wait_investigation: 900; wait_members, wait_datasource_packages: 600)
+---@field delay_s? number first pause (2)
+---@field max_delay_s? number longest pause (30)
+---@field backoff? number each pause is the previous one times this (1.5)
 
----Iterates over the items of every page (key and value for a map of items).
----@param operation string
----@param params? table
----@param opts? aws.PagingOptions
----@return fun(): any, any
-function Client:each(operation, params, opts) end
+---A client of one service; its operations are methods named in snake_case.
+---@class aws.Client
+---@field service string "detective", "guardduty" or "sts"
+---@field opts aws.ClientOptions the options in force (defaults merged)
+local Client = {}
 
----The snake_case names of the service's operations.
+---Calls an operation by name; the same as the method client:<lua_name>(params).
+---@param operation string # model name ("ListMembers"), Lua name ("list_members") or "list-members"
+---@param params? table # the operation's parameters
+---@return table # the operation's result
+function Client:call(operation, params) end
+
+---The Lua names of the service's operations, in model order.
 ---@return string[]
 function Client:operations() end
 
----The resolved region, endpoint and credential source (never the secret).
+---Resolves (when not done yet) and shows where the client sends requests and whose credentials it uses. Never shows the secret key.
 ---@return {region: string, endpoint: string, signing_region: string, credential_source: string, access_key_id: string}
 function Client:config() end
 
----Closes the client's connections.
+---Closes the client's connection; a later call opens a new one. Also run by <close> variables and the garbage collector.
 function Client:close() end
 
+---Iterates over the result pages of a paged operation, fetching each when the loop asks for it and sending each page's token back until the service returns none.
+---@param operation string # a paged operation, by any name form
+---@param params? table # the operation's parameters (not changed)
+---@param opts? aws.PagingOptions # bounds of the loop
+---@return fun(): table? # an iterator returning each page (the operation's result)
+function Client:pages(operation, params, opts) end
+
+---Iterates over the items of every page: one value per list item, or key and value per entry when the items are a map (ListDatasourcePackages).
+---@param operation string # a paged operation whose results are one list or map of items
+---@param params? table # the operation's parameters
+---@param opts? aws.PagingOptions # bounds of the loop
+---@return fun(): any, any # an iterator returning each item (or key, value)
+function Client:each(operation, params, opts) end
+
+---Calls an operation whose input has one required list with a maximum length, for a list of any length: the list is cut into chunks of the size the model allows, every chunk is validated before the first is sent, chunks are sent in order, and the results are merged (lists appended, maps joined, other fields from the last chunk).
+---@param operation string # e.g. "CreateMembers"
+---@param params table # the operation's parameters, with the whole list
+---@param opts? {progress?: fun(done: integer, total: integer)}
+---@return table # the merged result
+function Client:call_all(operation, params, opts) end
+
+---client:call_all("CreateMembers", params, opts). Detective clients only.
+---@param params table # the CreateMembers parameters, with the whole list
+---@param opts? {progress?: fun(done: integer, total: integer)} # progress(done, total) after each chunk
+---@return table # the merged result
+function Client:create_members_all(params, opts) end
+
+---client:call_all("GetMembers", params, opts). Detective clients only.
+---@param params table # the GetMembers parameters, with the whole list
+---@param opts? {progress?: fun(done: integer, total: integer)} # progress(done, total) after each chunk
+---@return table # the merged result
+function Client:get_members_all(params, opts) end
+
+---client:call_all("DeleteMembers", params, opts). Detective clients only.
+---@param params table # the DeleteMembers parameters, with the whole list
+---@param opts? {progress?: fun(done: integer, total: integer)} # progress(done, total) after each chunk
+---@return table # the merged result
+function Client:delete_members_all(params, opts) end
+
+---client:call_all("BatchGetGraphMemberDatasources", params, opts). Detective clients only.
+---@param params table # the BatchGetGraphMemberDatasources parameters, with the whole list
+---@param opts? {progress?: fun(done: integer, total: integer)} # progress(done, total) after each chunk
+---@return table # the merged result
+function Client:batch_get_graph_member_datasources_all(params, opts) end
+
+---client:call_all("BatchGetMembershipDatasources", params, opts). Detective clients only.
+---@param params table # the BatchGetMembershipDatasources parameters, with the whole list
+---@param opts? {progress?: fun(done: integer, total: integer)} # progress(done, total) after each chunk
+---@return table # the merged result
+function Client:batch_get_membership_datasources_all(params, opts) end
+
+---Polls GetInvestigation until Status is SUCCESSFUL and returns that result; FAILED raises WaiterFailure. Timing options may also be given in params. Detective clients only.
+---@param params table # GraphArn, InvestigationId (strings, required) and optionally the timing options
+---@param opts? aws.WaitOptions
+---@return table # the GetInvestigation result
+function Client:wait_investigation(params, opts) end
+
+---Polls GetMembers (in chunks, as get_members_all) until every account is ENABLED (until = "ENABLED", the default) or none is VERIFICATION_IN_PROGRESS any more (until = "verified"). An account that is not a member fails at once; with until = "ENABLED" so does VERIFICATION_FAILED, while INVITED and ACCEPTED_BUT_DISABLED keep waiting. Timing options and until may also be given in params (write ["until"]: it is a Lua keyword). Detective clients only.
+---@param params table # GraphArn (string), AccountIds (list), both required
+---@param opts? aws.WaitOptions
+---@return table # the merged GetMembers result {MemberDetails, UnprocessedAccounts}
+function Client:wait_members(params, opts) end
+
+---Lists the graph's data source packages (all pages) until every package in Packages is STARTED; returns the package map. No state is final, so only the deadline ends it early. Timing options may also be given in params. Detective clients only.
+---@param params table # GraphArn (string) and Packages (a non-empty list of DatasourcePackage values), both required
+---@param opts? aws.WaitOptions
+---@return table # DatasourcePackages: package name -> its details
+function Client:wait_datasource_packages(params, opts) end
+
+---An assumed role (aws.assume_role).
+---@class aws.Session
+---@field role_arn string
+---@field session_name string
+---@field account? string the role's account, from its ARN
+---@field assumed_role_arn? string STS's AssumedRoleUser.Arn, once assumed
+local Session = {}
+
+---A client whose credentials are the session's (refreshed by assuming the role again). Region and env default to those of the session's STS client.
+---@param service string # "detective", "guardduty" or "sts"
+---@param opts? aws.ClientOptions # as for aws.client, without credentials
+---@return aws.Client
+function Session:client(service, opts) end
+
+---A copy of the session's current credentials, refreshed first when they are about to expire.
+---@return {access_key_id: string, secret_access_key: string, session_token?: string, expiration?: number, source?: string}
+function Session:credentials() end
+
+---The session's credentials provider, usable as aws.client(service, {credentials = provider}).
+---@return aws.CredentialsProvider
+function Session:provider() end
+
+---A shared source of temporary credentials that caches and refreshes them.
+---@class aws.CredentialsProvider
+---@field name string e.g. "assume-role", "custom"
+---@field description? string
+local CredentialsProvider = {}
+
+---The provider's current credentials, fetched or refreshed when needed (one refresh at a time: other aws.map tasks wait for it). provider:credentials is the same method.
+---@param operation? string # named in the error when fetching fails
+---@return {access_key_id: string, secret_access_key: string, session_token?: string, expiration?: number, source?: string} # the cached table: do not modify it
+function CredentialsProvider:get(operation) end
+
+---The same as provider:get.
+---@param operation? string # named in the error when fetching fails
+---@return {access_key_id: string, secret_access_key: string, session_token?: string, expiration?: number, source?: string}
+function CredentialsProvider:credentials(operation) end
+
+---An open audit log (aws.audit.open).
+---@class aws.AuditLog
+---@field path string
+---@field records integer records written through this handle
+---@field playbook? string
+local AuditLog = {}
+
+---Stops recording into this log and closes its file; closing again does nothing.
+function AuditLog:close() end
+
+---The embedded emulator of detlua run --local (aws.emulator).
+---@class aws.Emulator
+local Emulator = {}
+
+---The emulator's base URL (a loopback address and a free port), the endpoint of the default clients.
+---@return string
+function Emulator:url() end
+
+---The emulator's Region (--region, else the scenario's).
+---@return string
+function Emulator:region() end
+
+---The scenario the emulator serves (docs/emulator.md) without its secret keys: accounts (id, name, email, access_key_id, ...), administrator, organization, roles, region and the rest. Built once, then the same table.
+---@return table
+function Emulator:scenario() end
+
+---The credential chain module: local credentials = require("aws.credentials"). Clients use it to resolve credentials from profiles, web identity, credential_process, the container endpoint and the instance metadata service.
+---@class aws.credentials
+---@field Provider table The metatable of credentials providers (aws.CredentialsProvider).
+---@field Session table The metatable of aws.assume_role sessions (aws.Session).
+---@field ADVISORY_S number Seconds before expiry from which one caller tries to refresh while the others keep the current credentials (900; at most half the credentials' lifetime).
+---@field MANDATORY_S number Seconds before expiry from which every caller waits for fresh credentials and a failed refresh raises (600; at most a third of the lifetime).
+---@field WAIT_STEP_S number How often a task waiting for another task's refresh looks again, in seconds (it yields meanwhile).
+---@field MAX_WAIT_S number A refresh running longer than this many seconds is considered abandoned and another caller starts one.
+local credentials = {}
+
+---The same function as aws.assume_role.
+---@param params table # any sts:AssumeRole parameters
+---@param opts? {client?: aws.Client}
+---@return aws.Session
+function credentials.assume_role(params, opts) end
+
+---Turns a function into a shared, refreshing credentials source, usable as aws.client(service, {credentials = provider}). fetch runs when there are no credentials yet and when they near their expiration; credentials without expiration are kept for good.
+---@param t {fetch?: fun(provider: aws.CredentialsProvider): aws.Credentials, name?: string, description?: string, credentials?: aws.Credentials}
+---@return aws.CredentialsProvider
+function credentials.provider(t) end
+
+---Whether x is a credentials provider.
+---@param x any
+---@return boolean
+function credentials.is_provider(x) end
+
+---Resolves credentials as a client without explicit credentials does: environment keys (unless a profile is named), then the profile's chain (docs/credentials.md), ending with the instance metadata service unless AWS_EC2_METADATA_DISABLED=true. Temporary credentials come with the provider that caches them per profile (ask it again before each use); static ones come alone and are read again on each call.
+---@param opts? {profile?: string, env?: table<string, string>, provider?: aws.CredentialsProvider, operation?: string}
+---@return {access_key_id: string, secret_access_key: string, session_token?: string, expiration?: number, source?: string} creds
+---@return aws.CredentialsProvider? provider # nil for static credentials
+function credentials.resolve(opts) end
+
+---Forgets the providers cached per profile, so the next resolution reads the configuration again and fetches new credentials. Clients that already resolved keep theirs.
+function credentials.clear_cache() end
+
+---The audit log module. detlua run --audit-log FILE opens one for the whole run.
+---@class aws.audit
+---@field ZERO string 64 zeros: the prev of a log's first record.
+local audit = {}
+
+---Opens an audit log for appending (creating the file when missing) and continues the hash chain of what is already there. Every open log receives a record of every call made afterwards, until it is closed.
+---@param path string # the log file
+---@param opts? {playbook?: string, lookup_account?: boolean}
+---@return aws.AuditLog # also closed by <close> and by the garbage collector
+function audit.open(path, opts) end
+
+---Checks a log's hashes and chain (what detlua audit verify does).
+---@param path string
+---@return boolean? ok # true: intact; false: broken; nil: the file cannot be read
+---@return {records?: integer, head?: string, line?: integer, reason?: string} info # intact: records and head (hash of the last line); broken: line, reason and records (lines that checked out); unreadable: reason
+function audit.verify(path) end
+
+---Closes every open audit log.
+function audit.close_all() end
+
+---The logs open now (a new list).
+---@return aws.AuditLog[]
+function audit.open_logs() end
+
+---JSON with stable output: keys sorted, empty lists told apart from empty objects.
+---@class aws.json
+---@field null lightuserdata The JSON null value (lua-cjson's).
+local json = {}
+
+---Encodes a value. Object keys are sorted. A table is a list when it is marked by aws.json.array or is a sequence 1..n; an empty table is {} unless marked or the shape says list. Integer-valued floats keep a .0; NaN and infinities become null.
+---@param v any # nil, booleans, numbers, strings, tables, aws.json.null
+---@param opts? {indent?: integer, svc?: table, shape?: string}
+---@return string
+function json.encode(v, opts) end
+
+---Decodes JSON. null members of objects are dropped; null in arrays stays as aws.json.null.
+---@param s string
+---@return any v # the value, or nil
+---@return string? err # why it could not be decoded
+function json.decode(s) end
+
+---Marks a table (a new one when none is given) to be encoded as a JSON array even when empty; returns it.
+---@param t? table
+---@return table
+function json.array(t) end
+
+---The JSON string literal of s, quotes included.
+---@param s string
+---@return string
+function json.quote(s) end
+
+---Time helpers: now, durations, ISO 8601.
+---@class aws.time
+local time = {}
+
+---The current time in seconds since the epoch, with a fraction.
+---@return number
+function time.now() end
+
+---Seconds in a duration such as "24h", "90m", "1d12h" or "2w" (units s, m, h, d, w; numbers may have a fraction). A number is returned as is.
+---@param spec string|number
+---@return number
+function time.duration(spec) end
+
+---The time spec before from (default now).
+---@param spec string|number # a duration, as for aws.time.duration
+---@param from? number # epoch seconds (default now)
+---@return number # epoch seconds
+function time.ago(spec, from) end
+
+---ISO 8601 in UTC: "2024-01-15T00:00:00Z".
+---@param t number # epoch seconds
+---@param opts? {ms?: boolean}
+---@return string
+function time.format(t, opts) end
+
+---The same function as aws.time.format.
+---@param t number # epoch seconds
+---@param opts? {ms?: boolean}
+---@return string
+function time.iso8601(t, opts) end
+
+---Epoch seconds of an ISO 8601 date-time: "2026-01-01T00:00:00Z", with a fraction, with a +hh:mm offset, the compact "20260101T000000Z" or a date alone (midnight UTC). A number is returned as is.
+---@param s string|number
+---@return number? t # epoch seconds, or nil
+---@return string? err # why s could not be read
+function time.parse(s) end
+
+---Epoch seconds of a UTC calendar date and time (no range checks).
+---@param year integer
+---@param month integer # 1..12
+---@param day integer
+---@param hour? integer # default 0
+---@param min? integer # default 0
+---@param sec? number # default 0
+---@return integer
+function time.timegm(year, month, day, hour, min, sec) end
+
+---Redaction of secrets in text, headers and values.
+---@class aws.redact
+---@field MARK string What replaces a secret: "<redacted>".
+local redact = {}
+
+---Remembers a secret so that aws.redact.text (and so every log, message and echo) scrubs it. Strings shorter than 8 characters and non-strings are ignored. Resolved secret keys and session tokens are registered already.
+---@param secret string
+function redact.register(secret) end
+
+---Replaces registered secrets and signature-shaped material (Signature=, X-Amz-Signature=, X-Amz-Security-Token= values) in free text. Non-strings are returned unchanged.
+---@param s string
+---@return string
+function redact.text(s) end
+
+---A header value as it may be shown: the mark for Authorization, X-Amz-Security-Token, Proxy-Authorization, X-Aws-Ec2-Metadata-Token, Cookie and Set-Cookie; otherwise the value through aws.redact.text.
+---@param name string # any case
+---@param value string
+---@return string
+function redact.header(name, value) end
+
+---A redacted copy of headers given as a list of {name, value} pairs or a map name -> value.
+---@param h table
+---@return table
+function redact.headers(h) end
+
+---A deep copy of v with secrets removed: credential keys (secret_access_key, session_token, SecretAccessKey, SessionToken, Token, ...) anywhere, registered secrets in strings, and, given a model and a shape, the members the model marks sensitive.
+---@param v any
+---@param svc? table # a model service (aws.model.service)
+---@param shape? string # the shape of v
+---@return any
+function redact.value(v, svc, shape) end
+
+---Signature Version 4 signing (header and query forms) with every stage exposed.
+---@class aws.sigv4
+---@field ALGORITHM string "AWS4-HMAC-SHA256".
+---@field UNSIGNED_PAYLOAD string "UNSIGNED-PAYLOAD", for req.payload_hash.
+local sigv4 = {}
+
+---Signs a request for the Authorization header. Returns the stages and the headers to add to the request (Host when absent, X-Amz-Date, X-Amz-Security-Token with a session token, X-Amz-Content-Sha256 when asked, Authorization).
+---@param req {method: string, url: string, region: string, service: string, credentials: aws.Credentials, headers?: table, body?: string, time?: number|string, normalize_path?: boolean, sign_session_token?: boolean, payload_hash?: string, signed_headers?: string[], content_sha256_header?: boolean}
+---@return {headers: string[][], authorization: string, signature: string, canonical_request: string, string_to_sign: string, amz_date: string, signed_headers: string, credential_scope: string, payload_hash: string} # headers: list of {name, value} to add
+function sigv4.sign(req) end
+
+---Query signing: a URL carrying X-Amz-Algorithm, X-Amz-Credential, X-Amz-Date, X-Amz-Expires, X-Amz-SignedHeaders, X-Amz-Security-Token (with a session token) and X-Amz-Signature. headers lists Host when the request had none.
+---@param req {method: string, url: string, region: string, service: string, credentials: aws.Credentials, headers?: table, body?: string, time?: number|string, normalize_path?: boolean, sign_session_token?: boolean, payload_hash?: string, signed_headers?: string[], expires?: integer}
+---@return {url: string, headers: string[][], signature: string, canonical_request: string, string_to_sign: string, amz_date: string, signed_headers: string, credential_scope: string, payload_hash: string}
+function sigv4.presign(req) end
+
+---The bound services' model tables. They are shared: treat them as read-only.
+---@class aws.model
+local model = {}
+
+---The names of the bound services.
+---@return string[]
+function model.services() end
+
+---A service's model: name, service_id, full_name, api_version, protocol, signing_name, endpoint_prefix, model_sha256, operations (by model name), operation_names (sorted) and shapes (by name).
+---@param name string # "detective", "guardduty" or "sts"
+---@return table? svc
+---@return string? err # when no such service is bound
+function model.service(name) end
+
+---One operation: name, lua_name, service, http_method, request_uri, success_status, input, output (shape names), errors, deprecated and, for paged operations, paging {input_token, output_token, limit_key, result_key}.
+---@param service string
+---@param name string # "ListMembers", "list_members" or "list-members"
+---@return table? # nil when unknown
+function model.operation(service, name) end
+
+---One shape: name, type and, as they apply, min, max, pattern, enum, sensitive, members (each with name, shape, required, location, ...), member_index, member, key, value, and the error fields.
+---@param service string
+---@param name string # the model's shape name, e.g. "MemberDetail"
+---@return table? # nil when unknown
+function model.shape(service, name) end
+
+---The aws module.
 ---@class aws
----@field VERSION string
----@field Error table the aws.Error metatable
----@field json table
----@field time table
----@field sigv4 table
----@field model table
+---@field Error table The metatable of aws.Error values (see the aws.Error fields below); getmetatable(e) == aws.Error is what aws.is_error checks. tostring(e) gives "Detective.ListMembers: ResourceNotFoundException (HTTP 404, request ...): message".
+---@field audit aws.audit The audit log module. detlua run --audit-log FILE opens one for the whole run.
+---@field json aws.json JSON with stable output: keys sorted, empty lists told apart from empty objects.
+---@field time aws.time Time helpers: now, durations, ISO 8601.
+---@field redact aws.redact Redaction of secrets in text, headers and values.
+---@field sigv4 aws.sigv4 Signature Version 4 signing (header and query forms) with every stage exposed.
+---@field model aws.model The bound services' model tables. They are shared: treat them as read-only.
+---@field VERSION string The detlua version.
+---@field emulator aws.Emulator? Under detlua run --local (and .local in the REPL): the embedded emulator; nil otherwise, so if aws.emulator then tells a local run from a real one.
 local aws = {}
 
----Creates a client for a service.
+---Creates a client for a service. Nothing is resolved or sent yet: region, endpoint and credentials are resolved by the first call (and by client:config()), then kept; temporary credentials are refreshed before they expire.
 ---@overload fun(service: "detective", opts?: aws.ClientOptions): detective.Client
 ---@overload fun(service: "guardduty", opts?: aws.ClientOptions): guardduty.Client
 ---@overload fun(service: "sts", opts?: aws.ClientOptions): sts.Client
----@param service string
----@param opts? aws.ClientOptions
----@return aws.Client
+---@param service string # "detective", "guardduty" or "sts" (any case)
+---@param opts? aws.ClientOptions # region, profile, endpoint, credentials, debug, max_attempts, connect_timeout_ms, timeout_ms, read_timeout_ms, ca_bundle, dry_run, env (see aws.ClientOptions below); given options replace the host's defaults
+---@return aws.Client # also closed by <close> and by the garbage collector
 function aws.client(service, opts) end
 
----Runs fn(...); returns true and its results, or false and the error.
----@param fn function
----@return boolean ok
----@return any ...
-function aws.try(fn, ...) end
+---Calls fn(n) (n = 1, 2, ...) until it returns a true value, which aws.wait then returns with fn's other results. fn returns false, state to keep waiting (state is what it observed) or false, state, reason to give up. Pauses grow from delay_s by backoff up to max_delay_s; the last check happens at the deadline.
+---@param fn fun(n: integer): any, any, any # the check
+---@param opts? aws.WaitOptions
+---@return any # fn's results once it returned a true value
+function aws.wait(fn, opts) end
 
+---Whether x is an aws.Error.
 ---@param x any
 ---@return boolean
 function aws.is_error(x) end
+
+---Runs fn(...) protected (pcall): returns true and fn's results, or false and the error (an aws.Error or a message).
+---@param fn function
+---@param ... any # arguments for fn
+---@return boolean ok
+---@return any ... # fn's results, or the error
+function aws.try(fn, ...) end
+
+---Runs fn(item, index) for every item of a list, at most concurrency at a time. Every item runs even when others fail. Nested calls join the running scheduler.
+---@param list any[] # the items (1..#list)
+---@param fn fun(item: any, index: integer): any
+---@param opts? {concurrency?: integer}
+---@return table results # results[i]: the first value fn returned for item i
+---@return table errors # errors[i]: what fn raised for item i (an aws.Error or a message)
+---@return integer failed # how many items failed
+function aws.map(list, fn, opts) end
+
+---Runs the functions concurrently, all at once.
+---@param ... function # the functions, called without arguments
+---@return table results # results[i]: the first value fi returned
+---@return table errors # errors[i]: what fi raised
+---@return integer failed # how many failed
+function aws.parallel(...) end
+
+---Assumes a role at once through sts:AssumeRole and returns a session whose clients act as the role. The role is assumed again whenever the session's credentials near their expiration (advisory 15 minutes, mandatory 10 minutes before; shorter for short sessions).
+---@param params table # any sts:AssumeRole parameters (checked against the model before anything is sent)
+---@param opts? {client?: aws.Client}
+---@return aws.Session
+function aws.assume_role(params, opts) end
+
+---Replaces the defaults that clients created afterwards start from; the host calls it with --region, --profile, --endpoint-url, --debug, --dry-run and, under --local, the emulator's endpoint and keys. Existing clients keep their options. Other keys are ignored.
+---@param opts {region?: string, profile?: string, endpoint?: string, endpoint_url?: string, debug?: boolean, credentials?: aws.Credentials|function|aws.CredentialsProvider, dry_run?: boolean, env?: table<string, string>}
+function aws.configure_defaults(opts) end
+
+---Loads now what aws otherwise loads on first use: its lazy fields (json, time, redact, model, wait, audit, assume_role, map, parallel) and the client methods defined by other modules (paging, batch helpers, waiters). For code that lists what aws offers; pairs(aws) calls it. Returns aws.
+---@return aws
+function aws.load_all() end
+
+---Called by the host when a run or REPL session ends, after closing the default clients; it has nothing to do at present.
+function aws.shutdown() end
 
 -- Globals defined by `detlua run`, `detlua -e` and the REPL.
 

@@ -1,7 +1,10 @@
 -- detlua.apidoc: documentation of services and operations, rendered from the model
 -- tables (aws.core.model): plain text for the REPL's help(), Markdown for docs/api/,
 -- LuaLS type stubs for editors, and a short runnable example per operation whose
--- parameter values satisfy the model's constraints.
+-- parameter values satisfy the model's constraints. The rest of the aws module (clients'
+-- generic methods, credentials, audit log, utilities) is described by hand in
+-- detlua.apidoc_core and rendered here the same three ways (core_text, core_markdown,
+-- luals_core).
 --
 -- The service models carry no prose, so everything here is derived from their structure
 -- (types, bounds, patterns, enums, errors, paging) and worded by us. It performs no I/O
@@ -1072,9 +1075,408 @@ function M.luals(service)
   return table.concat(out, "\n") .. "\n"
 end
 
--- The core stub (docs/types/aws.lua): the aws module, aws.Client's generic methods,
--- aws.Error, client options, and the globals detlua run and the REPL define.
+-- ---------------------------------------------------------------------------------
+-- The hand-described API (detlua.apidoc_core): everything of the aws module that the
+-- models do not describe. Rendered as REPL help text, docs/api/aws.md and the core stub.
+
+local core_data
+local function core()
+  core_data = core_data or require("detlua.apidoc_core")
+  return core_data
+end
+
+-- The entries, in document order (shared tables: do not modify).
+function M.core_entries()
+  return core().ENTRIES
+end
+
+-- Set of every documented name, and the internal ones with their reasons.
+function M.core_names()
+  local names = {}
+  for _, e in ipairs(core().ENTRIES) do names[e.name] = e end
+  return names, core().INTERNAL
+end
+
+local function strip_code(s)
+  return (s:gsub("`", ""))
+end
+
+-- For the *_all helpers: which list is split and how long a chunk may be (the model's
+-- limit on that list, as aws.batch reads it).
+local function batch_fact(e)
+  local svc = e.batch_op and model.service("detective")
+  local op = svc and svc.operations[e.batch_op]
+  if not op then return nil end
+  local found
+  for _, m in ipairs(members_of(svc, op.input)) do
+    local sh = svc.shapes[m.shape]
+    if m.required and sh.type == "list" and sh.max then found = m end
+  end
+  if not found then return nil end
+  return string.format("Splits `%s` into chunks of at most %s items (the model's limit for one %s call).",
+    found.name, fmt_num(svc.shapes[found.shape].max), e.batch_op)
+end
+
+-- The entry named `name`: exact, then "detective:pages" as "client:pages", then a unique
+-- last component ("pages", "map", "encode").
+local function find_core(name)
+  local by = M.core_names()
+  if by[name] then return by[name] end
+  local s, rest = name:match("^(%w+):([%w_]+)$")
+  if s and model.service(s) and by["client:" .. rest] then return by["client:" .. rest] end
+  local hit
+  for _, e in ipairs(core().ENTRIES) do
+    if e.name:match("[%.:]([%w_]+)$") == name then
+      if hit then return nil end
+      hit = e
+    end
+  end
+  return hit
+end
+
+-- The value an entry names in the running process, or nil (used to find an entry from a
+-- function value, as help(aws.map) passes it).
+local function live_value(e)
+  local ok, v = pcall(function()
+    local obj, member = e.name:match("^(.-):([%w_]+)$")
+    if obj == "client" then return require("aws.client").methods[member] end
+    if obj == "session" then return require("aws.credentials").Session[member] end
+    if obj == "provider" then return require("aws.credentials").Provider[member] end
+    if obj == "aws.emulator" then
+      local aws = package.loaded.aws
+      return aws and aws.emulator and aws.emulator[member]
+    end
+    if obj then return nil end
+    local t
+    local path = e.name
+    if path:sub(1, 16) == "aws.credentials." then
+      t, path = require("aws.credentials"), path:sub(17)
+    else
+      t, path = require("aws"), path:sub(5)
+    end
+    for part in path:gmatch("[^%.]+") do
+      if type(t) ~= "table" then return nil end
+      t = t[part]
+    end
+    return t
+  end)
+  return ok and v or nil
+end
+
+-- The entry describing x (a name or a function of the aws module), or nil.
+function M.core_entry(x)
+  if type(x) == "string" then return find_core((x:gsub("^%s+", ""):gsub("%s+$", ""))) end
+  if type(x) == "function" then
+    for _, e in ipairs(core().ENTRIES) do
+      if e.kind == "function" and live_value(e) == x then return e end
+    end
+  end
+  return nil
+end
+
+local function top_params(e)
+  local out = {}
+  for _, p in ipairs(e.params or {}) do
+    if not p[1]:find(".", 1, true) or p[1] == "..." then out[#out + 1] = p end
+  end
+  return out
+end
+
+-- Plain text for help(): call form, summary, parameters, results, errors, example.
+function M.core_text(x)
+  local e = M.core_entry(x)
+  if not e then return nil end
+  local out = {}
+  local function add(s) out[#out + 1] = s end
+  local function para(text, indent)
+    for _, l in ipairs(wrap(strip_code(text), WIDTH, #indent, indent)) do add((l:sub(1, #indent) == indent and l or indent .. l)) end
+  end
+  if e.kind == "function" then
+    add(e.call)
+  else
+    add(string.format("%s (%s)", e.name, e.kind == "module" and ("module " .. e.type) or e.type))
+  end
+  add("")
+  para(e.summary, "")
+  local fact = batch_fact(e)
+  if fact then para(fact, "") end
+  if e.params and #e.params > 0 then
+    add("")
+    add("Parameters:")
+    local rows = {}
+    for _, p in ipairs(e.params) do
+      local notes = p[3] or ""
+      if p.optional then notes = notes == "" and "optional" or ("optional; " .. notes) end
+      rows[#rows + 1] = { p[1], p[2], strip_code(notes) }
+    end
+    for _, l in ipairs(format_rows(rows, "  ")) do add(l) end
+  end
+  if e.returns and #e.returns > 0 then
+    add("")
+    add("Returns:")
+    local rows = {}
+    for _, r in ipairs(e.returns) do
+      rows[#rows + 1] = { r.name or r[1], r.name and r[1] or "", strip_code(r[2] or "") }
+    end
+    for _, l in ipairs(format_rows(rows, "  ")) do add(l) end
+  end
+  if e.errors and #e.errors > 0 then
+    add("")
+    add("Errors:")
+    for _, s in ipairs(e.errors) do
+      local lines = wrap(strip_code(s), WIDTH, 4, "    ")
+      lines[1] = "  - " .. lines[1]
+      for _, l in ipairs(lines) do add(l) end
+    end
+  end
+  if e.example then
+    add("")
+    add("Example:")
+    for l in (e.example .. "\n"):gmatch("(.-)\n") do add(l == "" and "" or ("  " .. l)) end
+  end
+  return table.concat(out, "\n") .. "\n"
+end
+
+-- One line per documented name, for help(aws).
+function M.core_summary_text()
+  local out = { "The aws module (help(\"aws.map\"), help(\"client:pages\"), ... for one entry):" }
+  for _, sec in ipairs(core().SECTIONS) do
+    local names = {}
+    for _, e in ipairs(core().ENTRIES) do
+      if e.section == sec[1] then names[#names + 1] = e.name end
+    end
+    if #names > 0 then
+      local lines = wrap(table.concat(names, ", "), WIDTH, 2 + 14, string.rep(" ", 16))
+      lines[1] = string.format("  %-14s", sec[2]) .. lines[1]
+      for _, l in ipairs(lines) do out[#out + 1] = l end
+    end
+  end
+  return table.concat(out, "\n") .. "\n"
+end
+
+-- Anchors of docs/api/aws.md: entries "api-<name>", classes "type-<name>", lower case; a
+-- name differing from an earlier one only in case (provider, Provider) gets a "-2".
+local core_anchors
+local function core_anchor(name, is_class)
+  if not core_anchors then
+    core_anchors = {}
+    local used = {}
+    local function assign(key, base)
+      local a = base:lower():gsub("[^%w]+", "-"):gsub("%-+$", "")
+      local n, try = 1, a
+      while used[try] do n = n + 1; try = a .. "-" .. n end
+      used[try] = true
+      core_anchors[key] = try
+    end
+    for _, e in ipairs(core().ENTRIES) do assign(e.name, "api-" .. e.name) end
+    for _, c in ipairs(core().CLASSES) do assign("class " .. c.class, "type-" .. c.class) end
+  end
+  return core_anchors[is_class and ("class " .. name) or name]
+end
+
+local function md_one_line(s)
+  return (s:gsub("\n", " "))
+end
+
+local function core_entry_markdown(e, out)
+  local function add(s) out[#out + 1] = s end
+  add(string.format('<a id="%s"></a>', core_anchor(e.name)))
+  add("")
+  add("### " .. e.name)
+  add("")
+  if e.kind ~= "function" then
+    local what = e.kind == "module" and "module" or "value"
+    add(string.format("%s %s · %s", what, md_code(e.type), e.summary))
+    add("")
+    return
+  end
+  add(md_fence("lua", e.call))
+  add("")
+  add(e.summary)
+  local fact = batch_fact(e)
+  if fact then add("") add(fact) end
+  add("")
+  if e.params and #e.params > 0 then
+    add("**Parameters**")
+    add("")
+    add("| Parameter | Type | Required | Notes |")
+    add("| --- | --- | --- | --- |")
+    for _, p in ipairs(e.params) do
+      add(string.format("| %s | %s | %s | %s |", md_code(p[1]), md_code(p[2]), p.optional and "" or "yes",
+        md_one_line((p[3] or ""):gsub("|", "\\|"))))
+    end
+  else
+    add("**Parameters**: none.")
+  end
+  add("")
+  if e.returns and #e.returns > 0 then
+    local named = false
+    for _, r in ipairs(e.returns) do if r.name then named = true end end
+    add("**Returns**")
+    add("")
+    if named then
+      add("| Name | Type | Notes |")
+      add("| --- | --- | --- |")
+    else
+      add("| Type | Notes |")
+      add("| --- | --- |")
+    end
+    for _, r in ipairs(e.returns) do
+      local notes = md_one_line((r[2] or ""):gsub("|", "\\|"))
+      if named then
+        add(string.format("| %s | %s | %s |", md_code(r.name or ""), md_code(r[1]), notes))
+      else
+        add(string.format("| %s | %s |", md_code(r[1]), notes))
+      end
+    end
+  else
+    add("**Returns**: nothing.")
+  end
+  add("")
+  if e.errors and #e.errors > 0 then
+    add("**Errors**")
+    add("")
+    for _, s in ipairs(e.errors) do add("- " .. s) end
+    add("")
+  end
+  if e.example then
+    add("**Example**")
+    add("")
+    add(md_fence("lua", e.example))
+    add("")
+  end
+end
+
+-- docs/api/aws.md: the aws module page.
+function M.core_markdown()
+  local C = core()
+  local out = {}
+  local function add(s) out[#out + 1] = s end
+  add("<!-- GENERATED by scripts/gen-docs.lua from detlua.apidoc (runtime/lua/detlua/apidoc_core.lua); do not edit. -->")
+  add("")
+  add("# The `aws` module")
+  add("")
+  add("Everything of `aws` that is not an operation of a service: clients and their generic methods,")
+  add("paging, batch helpers, waiters, errors, concurrency, credentials, the audit log and the utility")
+  add("modules. The operations themselves are on the service pages ([index](README.md)). In")
+  add("`detlua run`, `detlua -e` and the REPL `aws` is a global and `detective`, `guardduty` and `sts`")
+  add("are ready clients; elsewhere `local aws = require(\"aws\")`. Caller mistakes raise a message")
+  add("(a string) before anything is sent; failures of services, transport and credentials raise an")
+  add("`aws.Error`. Each example runs as it is under `detlua run --local`.")
+  add("")
+  add("| Section | Entries |")
+  add("| --- | --- |")
+  for _, sec in ipairs(C.SECTIONS) do
+    local links = {}
+    for _, e in ipairs(C.ENTRIES) do
+      if e.section == sec[1] then links[#links + 1] = "[" .. md_code(e.name) .. "](#" .. core_anchor(e.name) .. ")" end
+    end
+    if #links > 0 then
+      add(string.format("| [%s](#%s) | %s |", sec[2], "section-" .. sec[1], table.concat(links, " · ")))
+    end
+  end
+  add(string.format("| [Types](#section-types) | %s |", (function()
+    local links = {}
+    for _, c in ipairs(C.CLASSES) do links[#links + 1] = "[" .. md_code(c.class) .. "](#" .. core_anchor(c.class, true) .. ")" end
+    return table.concat(links, " · ")
+  end)()))
+  add("")
+  for _, sec in ipairs(C.SECTIONS) do
+    add(string.format('<a id="section-%s"></a>', sec[1]))
+    add("")
+    add("## " .. sec[2])
+    add("")
+    if sec[3] then
+      add(sec[3])
+      add("")
+    end
+    for _, e in ipairs(C.ENTRIES) do
+      if e.section == sec[1] then core_entry_markdown(e, out) end
+    end
+  end
+  add('<a id="section-types"></a>')
+  add("")
+  add("## Types")
+  add("")
+  add("Names used in the types above (also the classes of the LuaLS stubs in docs/types).")
+  add("")
+  for _, c in ipairs(C.CLASSES) do
+    add(string.format('<a id="%s"></a>', core_anchor(c.class, true)))
+    add("")
+    add("### " .. c.class)
+    add("")
+    if c.summary then
+      add(c.summary)
+      add("")
+    end
+    if c.fields and #c.fields > 0 then
+      add("| Field | Type | Notes |")
+      add("| --- | --- | --- |")
+      for _, f in ipairs(c.fields) do
+        add(string.format("| %s | %s | %s |", md_code(f[1]), md_code(f[2]), md_one_line((f[3] or ""):gsub("|", "\\|"))))
+      end
+      add("")
+    end
+  end
+  while out[#out] == "" do out[#out] = nil end
+  return table.concat(out, "\n") .. "\n"
+end
+
+-- LuaLS: the type of a top-level parameter; a plain "table" with documented fields
+-- becomes an inline table type unless the entry accepts more than it lists (open).
+local function luals_param_type(e, p)
+  if p[2] ~= "table" or p.open then return p[2] end
+  local fields = {}
+  local prefix = p[1] .. "."
+  for _, q in ipairs(e.params or {}) do
+    if q[1]:sub(1, #prefix) == prefix then
+      local f = q[1]:sub(#prefix + 1)
+      if not f:find(".", 1, true) then
+        if not f:match("^[%a_][%w_]*$") then return p[2] end
+        fields[#fields + 1] = f .. (q.optional and "?" or "") .. ": " .. q[2]
+      end
+    end
+  end
+  if #fields == 0 then return p[2] end
+  return "{" .. table.concat(fields, ", ") .. "}"
+end
+
+local function luals_text(s)
+  return (strip_code(s or ""):gsub("[\r\n]+", " "))
+end
+
+local function luals_function(e, target, out, services)
+  local function add(s) out[#out + 1] = s end
+  add("---" .. luals_text(e.summary))
+  if e.service_overloads then
+    for _, s in ipairs(services) do
+      add(string.format("---@overload fun(service: %q, opts?: aws.ClientOptions): %s.Client", s, s))
+    end
+  end
+  local names = {}
+  for _, p in ipairs(top_params(e)) do
+    names[#names + 1] = p[1]
+    local notes = luals_text(p[3])
+    add(string.format("---@param %s%s %s%s", p[1], (p.optional and p[1] ~= "...") and "?" or "",
+      luals_param_type(e, p), notes ~= "" and (" # " .. notes) or ""))
+  end
+  for _, r in ipairs(e.returns or {}) do
+    local notes = luals_text(r[2])
+    add(string.format("---@return %s%s%s", r[1], r.name and (" " .. r.name) or "", notes ~= "" and (" # " .. notes) or ""))
+  end
+  add(string.format("function %s(%s) end", target, table.concat(names, ", ")))
+  add("")
+end
+
+local function lua_local(class)
+  return (class:gsub("^aws%.", ""):gsub("[^%w_]", "_"))
+end
+
+-- The core stub (docs/types/aws.lua): the aws module and its submodules, the objects
+-- they return (clients, sessions, providers, audit logs), aws.Error, the option classes,
+-- and the globals detlua run and the REPL define.
 function M.luals_core()
+  local C = core()
   local services = model.services()
   local out = {}
   local function add(s) out[#out + 1] = s end
@@ -1085,105 +1487,67 @@ function M.luals_core()
   add("---ISO 8601 string (\"2024-01-15T00:00:00Z\") or seconds since the epoch.")
   add("---@alias aws.Timestamp string|number")
   add("")
-  add("---@class aws.Credentials")
-  add("---@field access_key_id string")
-  add("---@field secret_access_key string")
-  add("---@field session_token? string")
-  add("---@field expiration? number seconds since the epoch")
-  add("")
-  add("---@class aws.ClientOptions")
-  add("---@field region? string AWS Region, e.g. \"us-east-1\"")
-  add("---@field profile? string profile of the shared config and credentials files")
-  add("---@field endpoint? string URL to send requests to instead of the standard endpoint")
-  add("---@field credentials? aws.Credentials|fun(): aws.Credentials")
-  add("---@field debug? boolean log requests and responses on stderr (secrets redacted)")
-  add("---@field max_attempts? integer attempts per call, retries included")
-  add("---@field connect_timeout_ms? integer")
-  add("---@field timeout_ms? integer")
-  add("---@field read_timeout_ms? integer")
-  add("---@field ca_bundle? string")
-  add("---@field dry_run? boolean validate and show requests instead of sending them")
-  add("")
-  add("---A service, transport or credential failure.")
-  add("---@class aws.Error")
-  add("---@field kind \"service\"|\"transport\"|\"credentials\"|\"config\"")
-  add("---@field code string error code, e.g. \"ResourceNotFoundException\"")
-  add("---@field message string")
-  add("---@field status? integer HTTP status")
-  add("---@field request_id? string")
-  add("---@field operation? string e.g. \"Detective.ListMembers\"")
-  add("---@field retryable boolean")
-  add("---@field fields table the error shape's other fields")
-  add("")
-  add("---A client of one service; operations are methods named in snake_case.")
-  add("---@class aws.Client")
-  add("---@field service string")
-  add("local Client = {}")
-  add("")
-  add("---Calls an operation by name (ListMembers, list_members or list-members).")
-  add("---@param operation string")
-  add("---@param params? table")
-  add("---@return table")
-  add("function Client:call(operation, params) end")
-  add("")
-  add("---@class aws.PagingOptions")
-  add("---@field page_size? integer items per page (the operation's limit parameter)")
-  add("---@field max_pages? integer stop after this many pages")
-  add("---@field max_items? integer stop after this many items (each only)")
-  add("")
-  add("---Iterates over the pages of a paged operation, fetching each as the loop asks for it.")
-  add("---@param operation string")
-  add("---@param params? table")
-  add("---@param opts? aws.PagingOptions")
-  add("---@return fun(): table?")
-  add("function Client:pages(operation, params, opts) end")
-  add("")
-  add("---Iterates over the items of every page (key and value for a map of items).")
-  add("---@param operation string")
-  add("---@param params? table")
-  add("---@param opts? aws.PagingOptions")
-  add("---@return fun(): any, any")
-  add("function Client:each(operation, params, opts) end")
-  add("")
-  add("---The snake_case names of the service's operations.")
-  add("---@return string[]")
-  add("function Client:operations() end")
-  add("")
-  add("---The resolved region, endpoint and credential source (never the secret).")
-  add("---@return {region: string, endpoint: string, signing_region: string, credential_source: string, access_key_id: string}")
-  add("function Client:config() end")
-  add("")
-  add("---Closes the client's connections.")
-  add("function Client:close() end")
-  add("")
-  add("---@class aws")
-  add("---@field VERSION string")
-  add("---@field Error table the aws.Error metatable")
-  add("---@field json table")
-  add("---@field time table")
-  add("---@field sigv4 table")
-  add("---@field model table")
-  add("local aws = {}")
-  add("")
-  add("---Creates a client for a service.")
-  for _, s in ipairs(services) do
-    add(string.format("---@overload fun(service: %q, opts?: aws.ClientOptions): %s.Client", s, s))
+  -- owner -> entries: methods by object class, functions and values by module path
+  local by_owner, method_owner = {}, {}
+  for prefix, class in pairs(C.OBJECTS) do method_owner[prefix] = class end
+  local function owner_list(o)
+    by_owner[o] = by_owner[o] or {}
+    return by_owner[o]
   end
-  add("---@param service string")
-  add("---@param opts? aws.ClientOptions")
-  add("---@return aws.Client")
-  add("function aws.client(service, opts) end")
-  add("")
-  add("---Runs fn(...); returns true and its results, or false and the error.")
-  add("---@param fn function")
-  add("---@return boolean ok")
-  add("---@return any ...")
-  add("function aws.try(fn, ...) end")
-  add("")
-  add("---@param x any")
-  add("---@return boolean")
-  add("function aws.is_error(x) end")
-  add("")
+  for _, e in ipairs(C.ENTRIES) do
+    local obj, member = e.name:match("^(.-):([%w_]+)$")
+    if obj then
+      table.insert(owner_list(method_owner[obj]), { e = e, member = member, method = true })
+    else
+      local parent, m = e.name:match("^(.*)%.([%w_]+)$")
+      table.insert(owner_list(parent), { e = e, member = m })
+    end
+  end
+  for _, c in ipairs(C.CLASSES) do
+    if c.summary then add("---" .. luals_text(c.summary)) end
+    add("---@class " .. c.class)
+    for _, f in ipairs(c.fields or {}) do
+      local notes = luals_text(f[3])
+      add(string.format("---@field %s %s%s", f[1], f[2], notes ~= "" and (" " .. notes) or ""))
+    end
+    local methods = by_owner[c.class]
+    if methods then
+      local var = lua_local(c.class)
+      add("local " .. var .. " = {}")
+      add("")
+      for _, it in ipairs(methods) do luals_function(it.e, var .. ":" .. it.member, out, services) end
+    else
+      add("")
+    end
+  end
+  -- modules: aws.json, aws.time, ..., then aws itself
+  local function module_block(path, var)
+    local items = by_owner[path] or {}
+    for _, it in ipairs(items) do
+      if it.e.kind ~= "function" then
+        local t = it.e.kind == "module" and it.e.type or it.e.type
+        if it.e.only == "--local" then t = t:gsub("%?$", "") .. "?" end
+        if it.e.only ~= "require" then
+          add(string.format("---@field %s %s %s", it.member, t, luals_text(it.e.summary)))
+        end
+      end
+    end
+    add("local " .. var .. " = {}")
+    add("")
+    for _, it in ipairs(items) do
+      if it.e.kind == "function" then luals_function(it.e, var .. "." .. it.member, out, services) end
+    end
+  end
+  for _, e in ipairs(C.ENTRIES) do
+    if e.kind == "module" then
+      add("---" .. luals_text(e.summary))
+      add("---@class " .. e.type)
+      module_block(e.name, lua_local(e.type))
+    end
+  end
+  add("---The aws module.")
+  add("---@class aws")
+  module_block("aws", "aws")
   add("-- Globals defined by `detlua run`, `detlua -e` and the REPL.")
   add("")
   add("---@type aws")
@@ -1198,6 +1562,29 @@ function M.luals_core()
   return table.concat(out, "\n") .. "\n"
 end
 
+-- Stubs for modules reached with require() rather than through aws (docs/types/aws/<name>.lua),
+-- so that `require("aws.credentials")` has a type in editors. Returns {name = text}.
+function M.luals_required_modules()
+  local files = {}
+  for _, e in ipairs(core().ENTRIES) do
+    if e.kind == "module" and e.only == "require" then
+      local var = lua_local(e.type)
+      files[e.name:gsub("^aws%.", "")] = table.concat({
+        "---@meta",
+        "-- GENERATED by scripts/gen-docs.lua from detlua.apidoc; do not edit.",
+        "-- " .. luals_text(e.summary),
+        "-- The functions are declared in docs/types/aws.lua (class " .. e.type .. ").",
+        "",
+        "---@type " .. e.type,
+        "local " .. var .. " = {}",
+        "",
+        "return " .. var,
+      }, "\n") .. "\n"
+    end
+  end
+  return files
+end
+
 -- Index page of docs/api.
 function M.index_markdown()
   local out = {}
@@ -1205,7 +1592,13 @@ function M.index_markdown()
   out[#out + 1] = ""
   out[#out + 1] = "# API reference"
   out[#out + 1] = ""
-  out[#out + 1] = "One page per bound service, generated from the same model tables the clients use."
+  out[#out + 1] = "One page per bound service, generated from the same model tables the clients use, and one"
+  out[#out + 1] = "for the rest of the `aws` module."
+  out[#out + 1] = ""
+  out[#out + 1] = "- [The `aws` module](aws.md): `aws.client` and the generic client methods (paging, batch"
+  out[#out + 1] = "  helpers, waiters), errors, `aws.map`/`aws.parallel`, `aws.wait`, `aws.assume_role` and"
+  out[#out + 1] = "  `aws.credentials`, `aws.audit`, `aws.json`, `aws.time`, `aws.redact`, `aws.sigv4`,"
+  out[#out + 1] = "  `aws.model`, host hooks and `aws.emulator`."
   out[#out + 1] = ""
   out[#out + 1] = "| Service | Module | Operations | API version |"
   out[#out + 1] = "| --- | --- | --- | --- |"
