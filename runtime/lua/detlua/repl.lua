@@ -213,21 +213,6 @@ end
 -- ---------------------------------------------------------------------------------
 -- help()
 
-local GENERIC_DOC = {
-  call = "client:call(operation, params) -> result\n"
-    .. "  Calls an operation by its model name (\"ListMembers\") or Lua name (\"list_members\").\n",
-  pages = "client:pages(operation, params, {max_pages=, max_items=, page_size=}) -> iterator\n"
-    .. "  Iterates over result pages of an operation that takes a NextToken, fetching one page\n"
-    .. "  at a time:  for page in detective:pages(\"list_members\", {GraphArn = g}) do ... end\n",
-  each = "client:each(operation, params, {max_pages=, max_items=, page_size=}) -> iterator\n"
-    .. "  Iterates over the items of every page (key, value for map results):\n"
-    .. "  for m in detective:each(\"list_members\", {GraphArn = g}) do print(m.AccountId) end\n",
-  operations = "client:operations() -> list of the client's operation names (Lua names)\n",
-  config = "client:config() -> {region, endpoint, signing_region, credential_source, access_key_id}\n"
-    .. "  Resolves (and shows) where the client sends requests and whose credentials it uses.\n",
-  close = "client:close()\n  Closes the client's connection (a later call opens a new one).\n",
-}
-
 local function general_help()
   local lines = {
     "detlua REPL: Lua 5.4 with the default clients detective, guardduty and sts.",
@@ -297,7 +282,8 @@ function M.help_text(x)
   if type(x) == "function" then
     local _, service, name = M.function_name(x)
     if service then return apidoc.operation_text(service, name) end
-    if name and GENERIC_DOC[name] then return GENERIC_DOC[name] end
+    local core = apidoc.core_text(x)
+    if core then return core end
     return "A Lua function with no detlua documentation. help() lists what help knows.\n"
   end
   if type(x) == "table" then
@@ -307,10 +293,9 @@ function M.help_text(x)
       return pretty().error(x, {}) .. "\n(an aws.Error: fields kind, code, message, status, request_id, "
         .. "operation, retryable, fields, attempts)\n"
     end
-    if x == package.loaded.aws then
-      return "aws: aws.client(service, opts), aws.try(fn, ...), aws.is_error(v), aws.Error, aws.json,\n"
-        .. "  aws.time, aws.redact, aws.sigv4, aws.model; help(detective) lists an API.\n"
-    end
+    if x == package.loaded.aws then return apidoc.core_summary_text() end
+    local core = apidoc.core_text(x)
+    if core then return core end
     return "A table with no detlua documentation. help() lists what help knows.\n"
   end
   if type(x) ~= "string" then
@@ -319,6 +304,8 @@ function M.help_text(x)
   end
   local name = x:gsub("^%s+", ""):gsub("%s+$", "")
   if model().service(name) then return apidoc.service_text(name) end
+  local core = apidoc.core_text(name)
+  if core then return core end
   local s, rest = name:match("^([%w]+)[%.:](.+)$")
   if s and model().service(s) then
     local ok, op = pcall(model().operation, s, rest)
