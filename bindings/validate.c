@@ -10,6 +10,8 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "validate.h"
 
+#include "lazylib.h"
+
 #include <lauxlib.h>
 #include <math.h>
 #include <pcre2.h>
@@ -173,6 +175,51 @@ static int s_count_ok(const dt_shape *sh, double n) {
 
 /* --- PCRE2 patterns, compiled once per pattern string and kept in the registry ----- */
 
+/* libpcre2-8 is opened on first use (lazylib.h): only parameters with a model pattern need
+ * it. pcre2.h names the API with macros (pcre2_compile is pcre2_compile_8 for 8-bit code
+ * units), so the pointers are typed from those macros and the symbol names are their
+ * expansions, as the linker would have seen them. CMake passes the soname of the library
+ * the header belongs to. */
+#ifndef DT_SONAME_PCRE2
+#define DT_SONAME_PCRE2 "libpcre2-8.so.0"
+#endif
+
+static struct {
+    __typeof__(pcre2_compile) *compile;
+    __typeof__(pcre2_code_free) *code_free;
+    __typeof__(pcre2_match) *match;
+    __typeof__(pcre2_match_data_create_from_pattern) *match_data_create_from_pattern;
+    __typeof__(pcre2_match_data_free) *match_data_free;
+    __typeof__(pcre2_match_context_create) *match_context_create;
+    __typeof__(pcre2_match_context_free) *match_context_free;
+    __typeof__(pcre2_set_match_limit) *set_match_limit;
+} s_pcre2;
+
+#define S_STR(x) S_STR2(x)
+#define S_STR2(x) #x
+#define S_SYM(f)                                                                                   \
+    { S_STR(pcre2_##f), &s_pcre2.f }
+static const dt_lazylib_symbol s_pcre2_symbols[] = {
+    S_SYM(compile),
+    S_SYM(code_free),
+    S_SYM(match),
+    S_SYM(match_data_create_from_pattern),
+    S_SYM(match_data_free),
+    S_SYM(match_context_create),
+    S_SYM(match_context_free),
+    S_SYM(set_match_limit),
+};
+#undef S_SYM
+#undef S_STR2
+#undef S_STR
+
+static dt_lazylib s_pcre2_lib = {
+    .sonames = (const char *const[]){DT_SONAME_PCRE2, NULL},
+    .package = "libpcre2-8-0",
+    .symbols = s_pcre2_symbols,
+    .n_symbols = sizeof s_pcre2_symbols / sizeof s_pcre2_symbols[0],
+};
+
 static const char s_patterns_key[] = "aws.core.protocol.patterns";
 static const char s_pattern_mt[] = "aws.core.protocol.Pattern";
 
@@ -184,7 +231,7 @@ typedef struct s_pattern_box {
 static int s_pattern_gc(lua_State *L) {
     s_pattern_box *box = luaL_checkudata(L, 1, s_pattern_mt);
     if (box->code) {
-        pcre2_code_free(box->code);
+        s_pcre2.code_free(box->code);
         box->code = NULL;
     }
     return 0;
@@ -258,8 +305,8 @@ static pcre2_code *s_pattern_code(lua_State *L, const char *pattern) {
     if (translated) {
         int errcode;
         PCRE2_SIZE erroff;
-        box->code = pcre2_compile((PCRE2_SPTR)translated, PCRE2_ZERO_TERMINATED, PCRE2_UTF,
-                                  &errcode, &erroff, NULL);
+        box->code = s_pcre2.compile((PCRE2_SPTR)translated, PCRE2_ZERO_TERMINATED, PCRE2_UTF,
+                                    &errcode, &erroff, NULL);
         free(translated);
     }
     box->failed = box->code == NULL;
@@ -271,17 +318,22 @@ static pcre2_code *s_pattern_code(lua_State *L, const char *pattern) {
 /* 1 match, 0 no match (or the match limit was hit: such input is refused too), -1 the
  * pattern could not be compiled. */
 static int s_pattern_match(lua_State *L, const char *pattern, const char *s, size_t len) {
+    if (dt_lazylib_load(&s_pcre2_lib) != 0) {
+        /* not a caller mistake and not a reason to skip the check: raise */
+        lua_pushstring(L, dt_lazylib_error(&s_pcre2_lib));
+        lua_error(L);
+    }
     pcre2_code *code = s_pattern_code(L, pattern);
     if (!code) return -1;
-    pcre2_match_data *md = pcre2_match_data_create_from_pattern(code, NULL);
-    pcre2_match_context *mc = pcre2_match_context_create(NULL);
+    pcre2_match_data *md = s_pcre2.match_data_create_from_pattern(code, NULL);
+    pcre2_match_context *mc = s_pcre2.match_context_create(NULL);
     int rc = PCRE2_ERROR_NOMEMORY;
     if (md && mc) {
-        pcre2_set_match_limit(mc, S_MATCH_LIMIT);
-        rc = pcre2_match(code, (PCRE2_SPTR)s, len, 0, PCRE2_NO_UTF_CHECK, md, mc);
+        s_pcre2.set_match_limit(mc, S_MATCH_LIMIT);
+        rc = s_pcre2.match(code, (PCRE2_SPTR)s, len, 0, PCRE2_NO_UTF_CHECK, md, mc);
     }
-    pcre2_match_data_free(md);
-    pcre2_match_context_free(mc);
+    s_pcre2.match_data_free(md);
+    s_pcre2.match_context_free(mc);
     if (rc == PCRE2_ERROR_NOMEMORY) luaL_error(L, "not enough memory");
     return rc >= 0;
 }

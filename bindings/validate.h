@@ -19,7 +19,8 @@
 /* Checks the value at stack index idx (nil or a table) against op's input shape.
  * Returns 1 when it is valid. Otherwise pushes the message
  * "<service>:<lua_op>: <Path>: <what is wrong>" and returns 0.
- * Raises only for memory errors. */
+ * Raises only for memory errors, and when a pattern is to be checked but libpcre2-8
+ * cannot be loaded (see lazylib.h). */
 int dt_validate_input(lua_State *L, const dt_service *svc, const dt_operation *op, int idx);
 
 /* Reads a timestamp parameter (ISO 8601 string or epoch number) at idx.
@@ -28,7 +29,8 @@ int dt_validate_timestamp(lua_State *L, int idx, dt_timestamp *out);
 
 /* Matches s against a model pattern the way validation does (PCRE2, UTF, a search; the
  * models' \uXXXX escapes understood). Returns 1 on a match, 0 on none, -1 when the pattern
- * does not compile (validation then skips it; tests make sure none of ours is in that case). */
+ * does not compile (validation then skips it; tests make sure none of ours is in that case).
+ * Raises like dt_validate_input. */
 int dt_validate_pattern_match(lua_State *L, const char *pattern, const char *s, size_t len);
 
 /* Pushes "<service>: unknown operation 'x'" with a "did you mean" suggestion when one is

@@ -6,10 +6,57 @@
  * unreadable. */
 #include "xml_tree.h"
 
+#include "lazylib.h"
+
 #include <expat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* expat is opened on first use (lazylib.h): only STS answers and XML error bodies need it.
+ * The pointers are typed from expat.h, so every call is checked as if it were linked. CMake
+ * passes the soname of the library the header belongs to. */
+#ifndef DT_SONAME_EXPAT
+#define DT_SONAME_EXPAT "libexpat.so.1"
+#endif
+
+static struct {
+    __typeof__(XML_ParserCreate) *XML_ParserCreate;
+    __typeof__(XML_ParserFree) *XML_ParserFree;
+    __typeof__(XML_SetUserData) *XML_SetUserData;
+    __typeof__(XML_SetElementHandler) *XML_SetElementHandler;
+    __typeof__(XML_SetCharacterDataHandler) *XML_SetCharacterDataHandler;
+    __typeof__(XML_SetStartDoctypeDeclHandler) *XML_SetStartDoctypeDeclHandler;
+    __typeof__(XML_Parse) *XML_Parse;
+    __typeof__(XML_StopParser) *XML_StopParser;
+    __typeof__(XML_GetErrorCode) *XML_GetErrorCode;
+    __typeof__(XML_ErrorString) *XML_ErrorString;
+    __typeof__(XML_GetCurrentLineNumber) *XML_GetCurrentLineNumber;
+} s_expat;
+
+#define S_SYM(f)                                                                                   \
+    { #f, &s_expat.f }
+static const dt_lazylib_symbol s_expat_symbols[] = {
+    S_SYM(XML_ParserCreate),
+    S_SYM(XML_ParserFree),
+    S_SYM(XML_SetUserData),
+    S_SYM(XML_SetElementHandler),
+    S_SYM(XML_SetCharacterDataHandler),
+    S_SYM(XML_SetStartDoctypeDeclHandler),
+    S_SYM(XML_Parse),
+    S_SYM(XML_StopParser),
+    S_SYM(XML_GetErrorCode),
+    S_SYM(XML_ErrorString),
+    S_SYM(XML_GetCurrentLineNumber),
+};
+#undef S_SYM
+
+static dt_lazylib s_expat_lib = {
+    .sonames = (const char *const[]){DT_SONAME_EXPAT, NULL},
+    .package = "libexpat1",
+    .symbols = s_expat_symbols,
+    .n_symbols = sizeof s_expat_symbols / sizeof s_expat_symbols[0],
+};
 
 void dt_xml_tree_init(dt_xml_tree *t) {
     memset(t, 0, sizeof *t);
@@ -34,7 +81,7 @@ static void s_fail(dt_xml_tree *t, XML_Parser p, const char *why) {
         t->failed = 1;
         snprintf(t->error, sizeof t->error, "%s", why);
     }
-    XML_StopParser(p, XML_FALSE);
+    s_expat.XML_StopParser(p, XML_FALSE);
 }
 
 /* expat's user data: the tree being built and the parser (to stop it on a limit) */
@@ -118,23 +165,28 @@ int dt_xml_tree_parse(dt_xml_tree *t, const char *data, size_t len) {
         snprintf(t->error, sizeof t->error, "XML body too large");
         return -1;
     }
-    XML_Parser p = XML_ParserCreate(NULL);
+    if (dt_lazylib_load(&s_expat_lib) != 0) {
+        snprintf(t->error, sizeof t->error, "%s", dt_lazylib_error(&s_expat_lib));
+        return -1;
+    }
+    XML_Parser p = s_expat.XML_ParserCreate(NULL);
     if (!p) {
         snprintf(t->error, sizeof t->error, "not enough memory");
         return -1;
     }
     s_state st = {t, p};
-    XML_SetUserData(p, &st);
-    XML_SetElementHandler(p, s_on_start, s_on_end);
-    XML_SetCharacterDataHandler(p, s_on_text);
-    XML_SetStartDoctypeDeclHandler(p, s_on_doctype);
-    enum XML_Status rc = XML_Parse(p, data, (int)len, XML_TRUE);
+    s_expat.XML_SetUserData(p, &st);
+    s_expat.XML_SetElementHandler(p, s_on_start, s_on_end);
+    s_expat.XML_SetCharacterDataHandler(p, s_on_text);
+    s_expat.XML_SetStartDoctypeDeclHandler(p, s_on_doctype);
+    enum XML_Status rc = s_expat.XML_Parse(p, data, (int)len, XML_TRUE);
     if (rc != XML_STATUS_OK && !t->failed) {
         t->failed = 1;
-        snprintf(t->error, sizeof t->error, "%s at line %lu", XML_ErrorString(XML_GetErrorCode(p)),
-                 (unsigned long)XML_GetCurrentLineNumber(p));
+        snprintf(t->error, sizeof t->error, "%s at line %lu",
+                 s_expat.XML_ErrorString(s_expat.XML_GetErrorCode(p)),
+                 (unsigned long)s_expat.XML_GetCurrentLineNumber(p));
     }
-    XML_ParserFree(p);
+    s_expat.XML_ParserFree(p);
     for (int i = 0; i < DT_XML_MAX_DEPTH; i++)
         dt_buf_free_secure(&t->text[i]);
     if (!t->failed && t->n_nodes == 0) {

@@ -11,6 +11,8 @@
  * file does not decide what is worth keeping; the caller filters secrets out. */
 #include "repl.h"
 
+#include "lazylib.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <histedit.h>
@@ -27,6 +29,46 @@
 
 #define S_HISTORY_MEMORY_ENTRIES 1000
 #define S_MAX_HISTORY_LINE_BYTES ((size_t)1 << 20) /* longer lines in the file are skipped */
+
+/* libedit is opened on first use (lazylib.h): most runs never edit a line. The pointers are
+ * typed from histedit.h, so every call is checked as if it were linked. CMake passes the
+ * soname of the library the header belongs to. */
+#ifndef DT_SONAME_EDIT
+#define DT_SONAME_EDIT "libedit.so.2"
+#endif
+
+static struct {
+    __typeof__(el_init) *el_init;
+    __typeof__(el_end) *el_end;
+    __typeof__(el_set) *el_set;
+    __typeof__(el_get) *el_get;
+    __typeof__(el_gets) *el_gets;
+    __typeof__(el_line) *el_line;
+    __typeof__(el_insertstr) *el_insertstr;
+    __typeof__(el_deletestr) *el_deletestr;
+    __typeof__(el_resize) *el_resize;
+    __typeof__(el_source) *el_source;
+    __typeof__(history_init) *history_init;
+    __typeof__(history_end) *history_end;
+    __typeof__(history) *history;
+} s_ed;
+
+#define S_SYM(f)                                                                                   \
+    { #f, &s_ed.f }
+static const dt_lazylib_symbol s_ed_symbols[] = {
+    S_SYM(el_init),   S_SYM(el_end),    S_SYM(el_set),       S_SYM(el_get),
+    S_SYM(el_gets),   S_SYM(el_line),   S_SYM(el_insertstr), S_SYM(el_deletestr),
+    S_SYM(el_resize), S_SYM(el_source), S_SYM(history_init), S_SYM(history_end),
+    S_SYM(history),
+};
+#undef S_SYM
+
+static dt_lazylib s_ed_lib = {
+    .sonames = (const char *const[]){DT_SONAME_EDIT, NULL},
+    .package = "libedit2",
+    .symbols = s_ed_symbols,
+    .n_symbols = sizeof s_ed_symbols / sizeof s_ed_symbols[0],
+};
 
 struct dt_repl {
     EditLine *el;
@@ -60,7 +102,7 @@ static void s_set_error(dt_repl_error *err, const char *what, const char *detail
 
 static dt_repl *s_self(EditLine *el) {
     void *p = NULL;
-    el_get(el, EL_CLIENTDATA, &p);
+    s_ed.el_get(el, EL_CLIENTDATA, &p);
     return p;
 }
 
@@ -86,7 +128,7 @@ static int s_getc(EditLine *el, wchar_t *wc) {
         }
         if (s_sigwinch) {
             s_sigwinch = 0;
-            el_resize(el);
+            s_ed.el_resize(el);
         }
         char c;
         ssize_t k = read(STDIN_FILENO, &c, 1);
@@ -117,7 +159,7 @@ static unsigned char s_complete(EditLine *el, int ch) {
     (void)ch;
     dt_repl *r = s_self(el);
     if (!r || !r->complete) return CC_ERROR;
-    const LineInfo *li = el_line(el);
+    const LineInfo *li = s_ed.el_line(el);
     r->shown = 0;
     r->inserted = 0;
     r->complete(r, r->complete_ud, li->buffer, (size_t)(li->cursor - li->buffer));
@@ -130,6 +172,10 @@ dt_repl *dt_repl_new(const char *prog, dt_repl_error *err) {
         s_set_error(err, "line editing needs a terminal on stdin", NULL);
         return NULL;
     }
+    if (dt_lazylib_load(&s_ed_lib) != 0) {
+        s_set_error(err, dt_lazylib_error(&s_ed_lib), NULL);
+        return NULL;
+    }
     /* libedit decodes input with the locale's charset; without this, UTF-8 is lost. */
     setlocale(LC_CTYPE, "");
     dt_repl *r = calloc(1, sizeof *r);
@@ -137,32 +183,32 @@ dt_repl *dt_repl_new(const char *prog, dt_repl_error *err) {
         s_set_error(err, "out of memory", NULL);
         return NULL;
     }
-    r->el = el_init(prog ? prog : "detlua", stdin, stdout, stderr);
-    r->hist = history_init();
+    r->el = s_ed.el_init(prog ? prog : "detlua", stdin, stdout, stderr);
+    r->hist = s_ed.history_init();
     if (!r->el || !r->hist) {
         s_set_error(err, "cannot start libedit", NULL);
         dt_repl_free(r);
         return NULL;
     }
     HistEvent ev;
-    history(r->hist, &ev, H_SETSIZE, S_HISTORY_MEMORY_ENTRIES);
-    history(r->hist, &ev, H_SETUNIQUE, 1);
-    el_set(r->el, EL_CLIENTDATA, (void *)r);
-    el_set(r->el, EL_EDITOR, "emacs");
-    el_set(r->el, EL_PROMPT, s_prompt);
-    el_set(r->el, EL_HIST, history, r->hist);
-    el_set(r->el, EL_GETCFN, s_getc);
-    el_set(r->el, EL_ADDFN, "detlua-complete", "Complete from the API model", s_complete);
-    el_set(r->el, EL_BIND, "^I", "detlua-complete", NULL);
-    el_set(r->el, EL_BIND, "^R", "em-inc-search-prev", NULL);
-    el_source(r->el, NULL); /* the user's ~/.editrc may rebind keys */
+    s_ed.history(r->hist, &ev, H_SETSIZE, S_HISTORY_MEMORY_ENTRIES);
+    s_ed.history(r->hist, &ev, H_SETUNIQUE, 1);
+    s_ed.el_set(r->el, EL_CLIENTDATA, (void *)r);
+    s_ed.el_set(r->el, EL_EDITOR, "emacs");
+    s_ed.el_set(r->el, EL_PROMPT, s_prompt);
+    s_ed.el_set(r->el, EL_HIST, s_ed.history, r->hist);
+    s_ed.el_set(r->el, EL_GETCFN, s_getc);
+    s_ed.el_set(r->el, EL_ADDFN, "detlua-complete", "Complete from the API model", s_complete);
+    s_ed.el_set(r->el, EL_BIND, "^I", "detlua-complete", NULL);
+    s_ed.el_set(r->el, EL_BIND, "^R", "em-inc-search-prev", NULL);
+    s_ed.el_source(r->el, NULL); /* the user's ~/.editrc may rebind keys */
     return r;
 }
 
 void dt_repl_free(dt_repl *r) {
     if (!r) return;
-    if (r->el) el_end(r->el); /* also restores the terminal mode */
-    if (r->hist) history_end(r->hist);
+    if (r->el) s_ed.el_end(r->el); /* also restores the terminal mode */
+    if (r->hist) s_ed.history_end(r->hist);
     free(r);
 }
 
@@ -189,10 +235,10 @@ int dt_repl_read(dt_repl *r, const char *prompt, const char **line, size_t *len,
 
     /* Raw mode before the prompt is drawn, so that keys typed as soon as it appears are
      * not echoed (or taken as end of input) by the terminal's line discipline first. */
-    el_set(r->el, EL_PREP_TERM, 1);
+    s_ed.el_set(r->el, EL_PREP_TERM, 1);
     int count = 0;
     errno = 0;
-    const char *s = el_gets(r->el, &count);
+    const char *s = s_ed.el_gets(r->el, &count);
     int saved_errno = errno;
     int interrupted = r->interrupted || s_sigint;
 
@@ -218,15 +264,15 @@ int dt_repl_read(dt_repl *r, const char *prompt, const char **line, size_t *len,
 }
 
 void dt_repl_insert(dt_repl *r, const char *text) {
-    if (text && *text && el_insertstr(r->el, text) == 0) r->inserted = 1;
+    if (text && *text && s_ed.el_insertstr(r->el, text) == 0) r->inserted = 1;
 }
 
 void dt_repl_delete(dt_repl *r, int n) {
-    const LineInfo *li = el_line(r->el);
+    const LineInfo *li = s_ed.el_line(r->el);
     int before = (int)(li->cursor - li->buffer); /* bytes: at least as many as characters */
     if (n > before) n = before;
     if (n > 0) {
-        el_deletestr(r->el, n);
+        s_ed.el_deletestr(r->el, n);
         r->inserted = 1;
     }
 }
@@ -243,7 +289,7 @@ void dt_repl_show(dt_repl *r, const char *text) {
 
 void dt_repl_history_add(dt_repl *r, const char *entry) {
     HistEvent ev;
-    if (entry && *entry) history(r->hist, &ev, H_ENTER, entry);
+    if (entry && *entry) s_ed.history(r->hist, &ev, H_ENTER, entry);
 }
 
 int dt_repl_columns(void) {

@@ -15,6 +15,8 @@
  * It deliberately does not parse bodies, check signatures or know any service. */
 #include "server.h"
 
+#include "lazylib.h"
+
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <microhttpd.h>
@@ -27,6 +29,55 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+
+/* libmicrohttpd is opened on first use (lazylib.h): only the emulator serves HTTP. The
+ * pointers are typed from microhttpd.h, so every call is checked as if it were linked. CMake
+ * passes the soname of the library the header belongs to. */
+#ifndef DT_SONAME_MHD
+#define DT_SONAME_MHD "libmicrohttpd.so.12"
+#endif
+
+static struct {
+    __typeof__(MHD_add_response_header) *MHD_add_response_header;
+    __typeof__(MHD_create_response_from_buffer) *MHD_create_response_from_buffer;
+    __typeof__(MHD_create_response_from_callback) *MHD_create_response_from_callback;
+    __typeof__(MHD_destroy_response) *MHD_destroy_response;
+    __typeof__(MHD_get_connection_info) *MHD_get_connection_info;
+    __typeof__(MHD_get_connection_values) *MHD_get_connection_values;
+    __typeof__(MHD_get_daemon_info) *MHD_get_daemon_info;
+    __typeof__(MHD_lookup_connection_value) *MHD_lookup_connection_value;
+    __typeof__(MHD_queue_response) *MHD_queue_response;
+    __typeof__(MHD_resume_connection) *MHD_resume_connection;
+    __typeof__(MHD_start_daemon) *MHD_start_daemon;
+    __typeof__(MHD_stop_daemon) *MHD_stop_daemon;
+    __typeof__(MHD_suspend_connection) *MHD_suspend_connection;
+} s_mhd;
+
+#define S_SYM(f)                                                                                   \
+    { #f, &s_mhd.f }
+static const dt_lazylib_symbol s_mhd_symbols[] = {
+    S_SYM(MHD_add_response_header),
+    S_SYM(MHD_create_response_from_buffer),
+    S_SYM(MHD_create_response_from_callback),
+    S_SYM(MHD_destroy_response),
+    S_SYM(MHD_get_connection_info),
+    S_SYM(MHD_get_connection_values),
+    S_SYM(MHD_get_daemon_info),
+    S_SYM(MHD_lookup_connection_value),
+    S_SYM(MHD_queue_response),
+    S_SYM(MHD_resume_connection),
+    S_SYM(MHD_start_daemon),
+    S_SYM(MHD_stop_daemon),
+    S_SYM(MHD_suspend_connection),
+};
+#undef S_SYM
+
+static dt_lazylib s_mhd_lib = {
+    .sonames = (const char *const[]){DT_SONAME_MHD, NULL},
+    .package = "libmicrohttpd12",
+    .symbols = s_mhd_symbols,
+    .n_symbols = sizeof s_mhd_symbols / sizeof s_mhd_symbols[0],
+};
 
 /* A connection held for a delay fault, and when to resume it. */
 typedef struct s_held {
@@ -232,7 +283,7 @@ static void s_headers_free(s_headers *h) {
 }
 
 static int s_is_form(struct MHD_Connection *conn) {
-    const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
+    const char *ct = s_mhd.MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
     return ct && strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0;
 }
 
@@ -287,8 +338,8 @@ static struct MHD_Response *s_stream_response(dt_server_response *resp) {
         st->total = resp->fault.pad_to;
         st->limit = st->total;
     }
-    struct MHD_Response *mr =
-        MHD_create_response_from_callback(st->total, 16 * 1024, s_stream_read, st, s_stream_free);
+    struct MHD_Response *mr = s_mhd.MHD_create_response_from_callback(
+        st->total, 16 * 1024, s_stream_read, st, s_stream_free);
     if (!mr) s_stream_free(st);
     return mr;
 }
@@ -298,7 +349,7 @@ static enum MHD_Result s_send(struct MHD_Connection *conn, dt_server_response *r
     if (resp->fault.truncate || resp->fault.pad_to > resp->body.len)
         mr = s_stream_response(resp);
     else
-        mr = MHD_create_response_from_buffer(
+        mr = s_mhd.MHD_create_response_from_buffer(
             resp->body.len, resp->body.data ? resp->body.data : (void *)"", MHD_RESPMEM_MUST_COPY);
     if (!mr) return MHD_NO;
     const char *p = resp->headers.data;
@@ -308,13 +359,13 @@ static enum MHD_Result s_send(struct MHD_Connection *conn, dt_server_response *r
         const char *value = name + strlen(name) + 1;
         if (value >= end) break;
         /* MHD refuses a few framing headers it manages itself; that is fine. */
-        (void)MHD_add_response_header(mr, name, value);
+        (void)s_mhd.MHD_add_response_header(mr, name, value);
         p = value + strlen(value) + 1;
     }
     int status = resp->status;
     if (status < 100 || status > 999) status = 500;
-    enum MHD_Result ret = MHD_queue_response(conn, (unsigned int)status, mr);
-    MHD_destroy_response(mr);
+    enum MHD_Result ret = s_mhd.MHD_queue_response(conn, (unsigned int)status, mr);
+    s_mhd.MHD_destroy_response(mr);
     return ret;
 }
 
@@ -322,7 +373,7 @@ static enum MHD_Result s_send(struct MHD_Connection *conn, dt_server_response *r
  * so the client sees "connection reset by peer" (or an empty reply, as it may race). */
 static enum MHD_Result s_reset(struct MHD_Connection *conn) {
     const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        s_mhd.MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
     if (ci) {
         struct linger lg = {.l_onoff = 1, .l_linger = 0};
         (void)setsockopt(ci->connect_fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
@@ -363,7 +414,7 @@ static void *s_timer_main(void *arg) {
         struct MHD_Connection *conn = srv->held[k].conn;
         srv->held[k] = srv->held[--srv->n_held];
         pthread_mutex_unlock(&srv->tmu);
-        MHD_resume_connection(conn);
+        s_mhd.MHD_resume_connection(conn);
         pthread_mutex_lock(&srv->tmu);
     }
     /* Stopping: MHD must not be stopped with suspended connections, so release them all
@@ -371,7 +422,7 @@ static void *s_timer_main(void *arg) {
     while (srv->n_held > 0) {
         struct MHD_Connection *conn = srv->held[--srv->n_held].conn;
         pthread_mutex_unlock(&srv->tmu);
-        MHD_resume_connection(conn);
+        s_mhd.MHD_resume_connection(conn);
         pthread_mutex_lock(&srv->tmu);
     }
     pthread_mutex_unlock(&srv->tmu);
@@ -428,7 +479,7 @@ static enum MHD_Result s_deliver(dt_server *srv, struct MHD_Connection *conn, s_
         /* under tmu, so the timer cannot resume conn before it is suspended */
         *held = *resp;
         r->pending = held;
-        MHD_suspend_connection(conn);
+        s_mhd.MHD_suspend_connection(conn);
         pthread_cond_signal(&srv->tcv);
     }
     pthread_mutex_unlock(&srv->tmu);
@@ -447,7 +498,7 @@ static enum MHD_Result s_dispatch(dt_server *srv, struct MHD_Connection *conn, s
     dt_buf_init(&resp.body, 0);
 
     s_headers h = {0};
-    MHD_get_connection_values(conn, MHD_HEADER_KIND, s_collect_header, &h);
+    s_mhd.MHD_get_connection_values(conn, MHD_HEADER_KIND, s_collect_header, &h);
     if (h.failed) {
         s_headers_free(&h);
         s_error(&resp, 500, "InternalServerException", "The emulator ran out of memory.",
@@ -497,7 +548,7 @@ static enum MHD_Result s_on_request(void *cls, struct MHD_Connection *conn, cons
 
     if (!r->started) {
         r->started = 1;
-        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+        const char *cl = s_mhd.MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
         if (cl) {
             char *end;
             unsigned long long n = strtoull(cl, &end, 10);
@@ -550,6 +601,10 @@ dt_server *dt_server_start(const dt_server_config *cfg, char *err, size_t err_le
         snprintf(err, err_len, "port %d is out of range 0-65535", cfg->port);
         return NULL;
     }
+    if (dt_lazylib_load(&s_mhd_lib) != 0) {
+        snprintf(err, err_len, "%s", dt_lazylib_error(&s_mhd_lib));
+        return NULL;
+    }
     dt_server *srv = calloc(1, sizeof *srv);
     if (!srv) {
         snprintf(err, err_len, "out of memory");
@@ -600,12 +655,12 @@ dt_server *dt_server_start(const dt_server_config *cfg, char *err, size_t err_le
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, &old);
-    srv->daemon =
-        MHD_start_daemon(flags, 0, NULL, NULL, s_on_request, srv, MHD_OPTION_SOCK_ADDR, sa,
-                         MHD_OPTION_URI_LOG_CALLBACK, s_on_uri, srv, MHD_OPTION_NOTIFY_COMPLETED,
-                         s_on_completed, srv, MHD_OPTION_UNESCAPE_CALLBACK, s_no_unescape, srv,
-                         MHD_OPTION_CONNECTION_TIMEOUT, srv->cfg.timeout_s,
-                         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_END);
+    srv->daemon = s_mhd.MHD_start_daemon(
+        flags, 0, NULL, NULL, s_on_request, srv, MHD_OPTION_SOCK_ADDR, sa,
+        MHD_OPTION_URI_LOG_CALLBACK, s_on_uri, srv, MHD_OPTION_NOTIFY_COMPLETED, s_on_completed,
+        srv, MHD_OPTION_UNESCAPE_CALLBACK, s_no_unescape, srv, MHD_OPTION_CONNECTION_TIMEOUT,
+        srv->cfg.timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+        MHD_OPTION_END);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (!srv->daemon) {
         snprintf(err, err_len, "cannot listen on %s port %d (address in use?)", cfg->host,
@@ -617,7 +672,8 @@ dt_server *dt_server_start(const dt_server_config *cfg, char *err, size_t err_le
         free(srv);
         return NULL;
     }
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    const union MHD_DaemonInfo *info =
+        s_mhd.MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
     srv->port = info ? (int)info->port : cfg->port;
     const char *shown = strcmp(cfg->host, "localhost") == 0 ? "127.0.0.1" : cfg->host;
     if (v6)
@@ -645,7 +701,7 @@ void dt_server_stop(dt_server *srv) {
         pthread_mutex_unlock(&srv->tmu);
         if (started) pthread_join(srv->timer, NULL);
     }
-    if (srv->daemon) MHD_stop_daemon(srv->daemon);
+    if (srv->daemon) s_mhd.MHD_stop_daemon(srv->daemon);
     if (srv->timer_sync_init) {
         pthread_cond_destroy(&srv->tcv);
         pthread_mutex_destroy(&srv->tmu);
