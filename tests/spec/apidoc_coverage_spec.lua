@@ -14,7 +14,7 @@
 -- under `detlua run --local`.
 local apidoc = require("detlua.apidoc")
 local model = require("aws.core.model")
-local child = require("child")
+local proc = require("proc")
 local aws = require("aws")
 
 local documented, internal = apidoc.core_names()
@@ -211,7 +211,7 @@ dump("aws", aws)
 dump("aws.emulator", aws.emulator)
 ]])
     f:close()
-    local r = child.run{ argv = { child.detlua(), "run", "--local", probe } }
+    local r = proc.run{ argv = { proc.detlua(), "run", "--local", probe } }
     os.remove(probe)
     assert.equal(0, r.code, r.stderr)
     local seen = { aws = {}, ["aws.emulator"] = {} }
@@ -367,7 +367,7 @@ describe("apidoc examples of the aws module", function()
         local f = assert(io.open(path, "wb"))
         f:write(e.example, "\n")
         f:close()
-        local r = child.run{ argv = { child.detlua(), "run", "--local", path } }
+        local r = proc.run{ argv = { proc.detlua(), "run", "--local", path } }
         os.remove(path)
         assert.equal(0, r.code, e.name .. " failed:\n" .. r.stderr .. "\n--- code ---\n" .. e.example)
       end)

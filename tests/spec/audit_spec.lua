@@ -3,6 +3,8 @@
 -- code under test; what was sent is seen by a transport hook; the account comes from the
 -- scenario; tampering is done byte by byte on copies of a real log.
 local K = require("kit_support")
+local files = require("files")
+local proc = require("proc")
 local aws = require("aws")
 local json = require("aws.json")
 local audit = require("aws.audit")
@@ -10,27 +12,24 @@ local audit = require("aws.audit")
 local ZERO = string.rep("0", 64)
 
 local function sha256sum(text)
-  local f = K.tmpname()
-  K.write(f, text)
-  local p = io.popen("sha256sum " .. f)
-  local out = p:read("a")
-  p:close()
+  local f = files.write(files.tmpname(), text)
+  local out = proc.output("sha256sum " .. f)
   os.remove(f)
   return out:match("^(%x+)")
 end
 
 local function have_sha256sum()
-  return os.execute("command -v sha256sum >/dev/null 2>&1") == true
+  return proc.have("sha256sum")
 end
 
 -- Replaces the byte at (line, column) of a copy of path; returns the copy's path.
 local function tamper(path, line_no, find, replace)
-  local lines = K.lines(K.read(path))
+  local lines = files.lines(files.read(path))
   local l = lines[line_no]
   local at = assert(l:find(find, 1, true), "pattern not in line")
   lines[line_no] = l:sub(1, at - 1) .. replace .. l:sub(at + #find)
-  local copy = K.tmpname(".log")
-  K.write(copy, table.concat(lines, "\n") .. "\n")
+  local copy = files.tmpname(".log")
+  files.write(copy, table.concat(lines, "\n") .. "\n")
   return copy
 end
 
@@ -42,7 +41,7 @@ describe("aws.audit", function()
     env = K.start()
     d = env.detective
     dry = env:client("detective", nil, { dry_run = true })
-    path = K.tmpname(".log")
+    path = files.tmpname(".log")
     local write = require("aws.dryrun").write
     require("aws.dryrun").write = function() end
     local rec = K.record_requests()
@@ -57,7 +56,7 @@ describe("aws.audit", function()
     rec.restore()
     require("aws.dryrun").write = write
     env.requests = rec
-    lines = K.lines(K.read(path))
+    lines = files.lines(files.read(path))
     records = {}
     for i, l in ipairs(lines) do records[i] = json.decode(l) end
   end)
@@ -109,7 +108,7 @@ describe("aws.audit", function()
   end)
 
   it("redacts sensitive parameters and never writes secrets", function()
-    local text = K.read(path)
+    local text = files.read(path)
     assert.equals("<redacted>", records[4].params.Message)
     assert.equals("<redacted>", records[4].params.Accounts[1].EmailAddress)
     assert.equals(K.PROD, records[4].params.Accounts[1].AccountId)
@@ -147,12 +146,12 @@ describe("aws.audit", function()
   end)
 
   it("finds a rewritten line (hash recomputed) at the next line", function()
-    local ls = K.lines(K.read(path))
+    local ls = files.lines(files.read(path))
     local body = ls[2]:match('^{"hash":"%x+",(.*)$')
     body = "{" .. body:gsub('"outcome":"error"', '"outcome":"ok"')
     ls[2] = '{"hash":"' .. require("aws.core.crypto").sha256_hex(body) .. '",' .. body:sub(2)
-    local copy = K.tmpname(".log")
-    K.write(copy, table.concat(ls, "\n") .. "\n")
+    local copy = files.tmpname(".log")
+    files.write(copy, table.concat(ls, "\n") .. "\n")
     local ok, info = audit.verify(copy)
     os.remove(copy)
     assert.is_false(ok)
@@ -160,17 +159,17 @@ describe("aws.audit", function()
   end)
 
   it("finds removed and truncated lines", function()
-    local ls = K.lines(K.read(path))
-    local copy = K.tmpname(".log")
-    K.write(copy, ls[1] .. "\n" .. ls[3] .. "\n" .. ls[4] .. "\n")
+    local ls = files.lines(files.read(path))
+    local copy = files.tmpname(".log")
+    files.write(copy, ls[1] .. "\n" .. ls[3] .. "\n" .. ls[4] .. "\n")
     local ok, info = audit.verify(copy)
     assert.is_false(ok)
     assert.equals(2, info.line)
-    K.write(copy, ls[1] .. "\n" .. ls[2]:sub(1, 40))
+    files.write(copy, ls[1] .. "\n" .. ls[2]:sub(1, 40))
     ok, info = audit.verify(copy)
     assert.is_false(ok)
     assert.equals(2, info.line)
-    K.write(copy, ls[2] .. "\n")
+    files.write(copy, ls[2] .. "\n")
     ok, info = audit.verify(copy)
     assert.is_false(ok)
     assert.equals(1, info.line)
@@ -178,12 +177,12 @@ describe("aws.audit", function()
   end)
 
   it("continues the chain when a log is opened again", function()
-    local copy = K.tmpname(".log")
-    K.write(copy, K.read(path))
+    local copy = files.tmpname(".log")
+    files.write(copy, files.read(path))
     local log = aws.audit.open(copy, { playbook = "again" })
     d:list_graphs{}
     log:close()
-    local ls = K.lines(K.read(copy))
+    local ls = files.lines(files.read(copy))
     assert.equals(5, #ls)
     local ok, info = audit.verify(copy)
     assert.is_true(ok, info.reason)
@@ -192,25 +191,25 @@ describe("aws.audit", function()
   end)
 
   it("refuses to append to a file that is not an audit log", function()
-    local other = K.tmpname(".txt")
-    K.write(other, "hello\n")
+    local other = files.tmpname(".txt")
+    files.write(other, "hello\n")
     assert.has_error(function() aws.audit.open(other) end)
-    K.write(other, lines[1]) -- no newline at the end
+    files.write(other, lines[1]) -- no newline at the end
     assert.has_error(function() aws.audit.open(other) end)
     os.remove(other)
   end)
 
   it("writes nothing when no log is open", function()
-    local before = K.read(path)
+    local before = files.read(path)
     d:list_graphs{}
-    assert.equals(before, K.read(path))
+    assert.equals(before, files.read(path))
   end)
 end)
 
 describe("detlua run --audit-log and detlua audit verify", function()
   local log, run
   setup(function()
-    log = K.tmpname(".log")
+    log = files.tmpname(".log")
     run = K.run_playbook([[
       local g = detective:create_graph{}.GraphArn
       detective:create_members{ GraphArn = g, Message = "top secret note",
@@ -224,39 +223,39 @@ describe("detlua run --audit-log and detlua audit verify", function()
 
   it("records every call of the playbook, naming it", function()
     assert.equals(0, run.code, run.stderr)
-    local ls = K.lines(K.read(log))
+    local ls = files.lines(files.read(log))
     assert.equals(4, #ls)
     local r = json.decode(ls[1])
     assert.matches("%.lua$", r.playbook)
     assert.equals(K.ADMIN, r.account)
     assert.equals("error", json.decode(ls[4]).outcome)
-    K.assert_no_secrets(K.read(log) .. run.stdout .. run.stderr, nil, "audit run")
-    assert.is_nil(K.read(log):find("top secret", 1, true))
+    K.assert_no_secrets(files.read(log) .. run.stdout .. run.stderr, nil, "audit run")
+    assert.is_nil(files.read(log):find("top secret", 1, true))
   end)
 
   it("verify prints ok and the head hash, exit 0", function()
-    local r = K.detlua({ "audit", "verify", log })
+    local r = proc.run_detlua({ "audit", "verify", log })
     assert.equals(0, r.code, r.stderr)
     local head = r.stdout:match("^" .. log:gsub("%p", "%%%0") .. ": ok, 4 records, head (%x+)\n$")
     assert.is_string(head)
-    if have_sha256sum() then assert.equals(sha256sum(K.lines(K.read(log))[4]), head) end
+    if have_sha256sum() then assert.equals(sha256sum(files.lines(files.read(log))[4]), head) end
   end)
 
   it("verify names the first broken line, exit 1", function()
     local copy = tamper(log, 3, '"outcome":"ok"', '"outcome":"OK"')
-    local r = K.detlua({ "audit", "verify", copy })
+    local r = proc.run_detlua({ "audit", "verify", copy })
     os.remove(copy)
     assert.equals(1, r.code)
     assert.matches(":3: broken", r.stdout, 1, true)
   end)
 
   it("usage errors exit 2", function()
-    assert.equals(2, K.detlua({ "audit" }).code)
-    assert.equals(2, K.detlua({ "audit", "verify" }).code)
-    assert.equals(2, K.detlua({ "audit", "check", log }).code)
-    assert.equals(2, K.detlua({ "audit", "verify", log, "extra" }).code)
-    assert.equals(2, K.detlua({ "audit", "verify", K.tmpname(".missing") }).code)
-    local h = K.detlua({ "audit", "--help" })
+    assert.equals(2, proc.run_detlua({ "audit" }).code)
+    assert.equals(2, proc.run_detlua({ "audit", "verify" }).code)
+    assert.equals(2, proc.run_detlua({ "audit", "check", log }).code)
+    assert.equals(2, proc.run_detlua({ "audit", "verify", log, "extra" }).code)
+    assert.equals(2, proc.run_detlua({ "audit", "verify", files.tmpname(".missing") }).code)
+    local h = proc.run_detlua({ "audit", "--help" })
     assert.equals(0, h.code)
     assert.matches("usage: detlua audit verify FILE", h.stdout, 1, true)
   end)

@@ -22,7 +22,7 @@ local model = require("aws.core.model")
 local P = require("aws.core.protocol")
 local apidoc = require("detlua.apidoc")
 local json = require("aws.json")
-local child = require("child")
+local proc = require("proc")
 
 local REMOVE = {}           -- marker: delete the member
 local CYCLE_PARENT = {}     -- marker: the member becomes the table that holds it
@@ -57,7 +57,7 @@ for p in req["patterns"]:
             break
 json.dump(out, sys.stdout)
 ]]
-  local r = child.run { argv = { "/usr/bin/python3", "-c", script },
+  local r = proc.run { argv = { proc.PYTHON, "-c", script },
     stdin = json.encode({ patterns = list, candidates = PATTERN_CANDIDATES }) }
   if r.code ~= 0 then return nil end
   return json.decode(r.stdout)

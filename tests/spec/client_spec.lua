@@ -4,7 +4,8 @@ local aws = require("aws")
 local client_mod = require("aws.client")
 local retry = require("aws.retry")
 local emulator = require("aws.core.emulator")
-local child = require("child")
+local proc = require("proc")
+local secrets = require("secrets")
 
 local srv, creds
 local function new(service, extra)
@@ -34,8 +35,7 @@ end
 
 setup(function()
   srv = emulator.start{ port = 0 }
-  local c = srv:admin_credentials()
-  creds = { access_key_id = c.access_key_id, secret_access_key = c.secret_access_key }
+  creds = secrets.plain(srv:admin_credentials())
 end)
 teardown(function() srv:stop() end)
 
@@ -265,9 +265,7 @@ end)
 
 describe("detlua call", function()
   local function call(args, stdin, env)
-    local argv = { child.detlua(), "call" }
-    for _, a in ipairs(args) do argv[#argv + 1] = a end
-    return child.run{ argv = argv, stdin = stdin, env = env }
+    return proc.run_detlua({ "call", table.unpack(args) }, stdin, env)
   end
 
   it("prints the result as JSON and exits 0", function()

@@ -7,59 +7,39 @@
 -- credential chain; botocore's rule engine run on the endpoint rule sets in
 -- $DT_SHARED/models. Parts whose oracle is missing are reported as pending.
 local C = require("aws.core.config")
+local files = require("files")
+local proc = require("proc")
 
-local PY = "/usr/bin/python3"
-local SRC = os.getenv("DT_SRC") or "."
+local PY = proc.PYTHON
 local SHARED = os.getenv("DT_SHARED")
 
-local function sh_quote(s)
-  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
-
-local TMP = os.tmpname()
-os.remove(TMP)
-assert(os.execute("mkdir -p " .. sh_quote(TMP .. "/home/.aws")))
-
-local function write(path, text, mode)
-  local f = assert(io.open(path, "wb"))
-  f:write(text)
-  f:close()
-  if mode then assert(os.execute("chmod " .. mode .. " " .. sh_quote(path))) end
-  return path
-end
+local TMP = files.tmpdir()
+files.mkdir(TMP .. "/home/.aws")
 
 local n_files = 0
 local function tmpfile(text, mode)
   n_files = n_files + 1
-  return write(TMP .. "/f" .. n_files, text, mode)
+  return files.write(TMP .. "/f" .. n_files, text, mode)
 end
 
-local function file_exists(path)
-  local f = io.open(path, "rb")
-  if f then f:close() end
-  return f ~= nil
-end
-
-local HAVE_BOTOCORE = file_exists(PY) and os.execute(PY .. " -c 'import botocore' >/dev/null 2>&1") == true
+local HAVE_BOTOCORE = proc.python_has("botocore")
 
 -- Runs an oracle script in a clean environment (only `vars`), feeding `input` on stdin, and
 -- returns the Lua value it prints.
 local function oracle(script, args, input, vars)
-  local inpath = write(TMP .. "/oracle_in", input or "")
+  local inpath = files.write(TMP .. "/oracle_in", input or "")
   local assigns = { "PATH=/usr/bin:/bin", "AWS_EC2_METADATA_DISABLED=true", "PYTHONDONTWRITEBYTECODE=1" }
   local has_home = false
   for k, v in pairs(vars or {}) do
-    assigns[#assigns + 1] = sh_quote(k .. "=" .. v)
+    assigns[#assigns + 1] = proc.quote(k .. "=" .. v)
     if k == "HOME" then has_home = true end
   end
   if not has_home then assigns[#assigns + 1] = "HOME=/nonexistent" end
   local quoted = {}
-  for i, a in ipairs(args or {}) do quoted[i] = sh_quote(a) end
+  for i, a in ipairs(args or {}) do quoted[i] = proc.quote(a) end
   local cmd = string.format("env -i %s %s %s %s < %s 2>&1", table.concat(assigns, " "), PY,
-    sh_quote(SRC .. "/tests/oracle/" .. script), table.concat(quoted, " "), sh_quote(inpath))
-  local p = assert(io.popen(cmd))
-  local out = p:read("a")
-  p:close()
+    proc.quote(files.src("tests/oracle/" .. script)), table.concat(quoted, " "), proc.quote(inpath))
+  local out = proc.output(cmd)
   local chunk, err = load(out, "=oracle", "t", {})
   assert(chunk, "oracle " .. script .. " printed no Lua: " .. tostring(err) .. "\n" .. out)
   return chunk()
@@ -73,7 +53,7 @@ end
 
 describe("aws.core.config", function()
   teardown(function()
-    os.execute("rm -rf " .. sh_quote(TMP))
+    files.rmdir(TMP)
   end)
 
   describe("load", function()
@@ -117,7 +97,7 @@ detective =
       local t = C.load { config_file = NOFILE, credentials_file = cred, env = {} }
       assert.matches("0644", t.credentials_file_mode_warning, 1, true)
       assert.matches(cred, t.credentials_file_mode_warning, 1, true)
-      write(cred, "[default]\n", "640")
+      files.write(cred, "[default]\n", "640")
       t = C.load { config_file = NOFILE, credentials_file = cred, env = {} }
       assert.is_string(t.credentials_file_mode_warning)
     end)
@@ -130,7 +110,7 @@ detective =
     end)
 
     it("finds the files through HOME, AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE", function()
-      write(TMP .. "/home/.aws/config", "[profile home]\nregion = us-east-2\n")
+      files.write(TMP .. "/home/.aws/config", "[profile home]\nregion = us-east-2\n")
       local t = C.load { env = { HOME = TMP .. "/home" } }
       assert.same({ region = "us-east-2" }, t.profiles.home)
       local other = tmpfile("[profile other]\nregion = sa-east-1\n")
@@ -180,7 +160,7 @@ detective =
       end
       -- Files where botocore and we must agree exactly (repeated sections, which botocore
       -- rejects and we merge, and a byte order mark are deliberately left out).
-      local files = {
+      local texts = {
         comments = "# top\n; semi\n[default]\n  # indented\nregion = us-east-1 # not a comment\n" ..
           "output = json ; neither\nkey = a#b\n",
         delimiters = "[default]\nAWS_Access_Key_ID: AKID\nurl = http://h:80/p?a=b\nk : v\nx=y=z\n" ..
@@ -205,11 +185,11 @@ detective =
         err_nested = "[default]\ns3 =\n  max_concurrency = 1\n  oops\n",
       }
       local names = {}
-      for name in pairs(files) do names[#names + 1] = name end
+      for name in pairs(texts) do names[#names + 1] = name end
       table.sort(names)
       for _, name in ipairs(names) do
         it("agrees on " .. name .. " (config file)", function()
-          local path = tmpfile(files[name])
+          local path = tmpfile(texts[name])
           local want = oracle("botocore_config.py", { "config", path })
           local ok, got = pcall(load_config_only, path)
           if want.error then
@@ -478,7 +458,7 @@ use_fips_endpoint = true
     end)
 
     describe("compared with botocore's rule engine on the published rule sets", function()
-      local have_rules = SHARED and file_exists(SHARED .. "/models/detective/endpoint-rule-set-1.json")
+      local have_rules = SHARED and files.exists(SHARED .. "/models/detective/endpoint-rule-set-1.json")
       if not (HAVE_BOTOCORE and have_rules) then
         pending("botocore or $DT_SHARED/models/*/endpoint-rule-set-1.json not available")
         return
@@ -526,8 +506,8 @@ use_fips_endpoint = true
 
   describe("credentials", function()
     local home = TMP .. "/credhome"
-    assert(os.execute("mkdir -p " .. sh_quote(home .. "/.aws")))
-    write(home .. "/.aws/config", [[
+    files.mkdir(home .. "/.aws")
+    files.write(home .. "/.aws/config", [[
 [default]
 aws_access_key_id = CFG_DEFAULT
 aws_secret_access_key = cfg-default-secret
@@ -543,7 +523,7 @@ region = us-east-1
 [profile half]
 aws_access_key_id = HALF
 ]])
-    write(home .. "/.aws/credentials", [[
+    files.write(home .. "/.aws/credentials", [[
 [default]
 aws_access_key_id = CRED_DEFAULT
 aws_secret_access_key = cred-default-secret

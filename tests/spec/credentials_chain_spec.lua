@@ -7,21 +7,19 @@
 local aws = require("aws")
 local credentials = require("aws.credentials")
 local S = require("credentials_support")
+local files = require("files")
+local proc = require("proc")
 
 local srv, dir
 
 local function profile_files(config, creds)
-  S.write(dir .. "/config", config or "")
-  S.write(dir .. "/credentials", creds or "")
+  files.write(dir .. "/config", config or "")
+  files.write(dir .. "/credentials", creds or "")
 end
 
 -- env for the emulator: STS (and every service) at its URL, us-east-1
 local function env(extra)
-  local e = S.env(dir, { AWS_ENDPOINT_URL = srv:url(), AWS_REGION = "us-east-1" })
-  for k, v in pairs(extra or {}) do
-    if v == false then e[k] = nil else e[k] = v end
-  end
-  return e
+  return S.env(dir, { AWS_ENDPOINT_URL = srv:url(), AWS_REGION = "us-east-1" }, extra)
 end
 
 local function sts(opts)
@@ -44,11 +42,11 @@ teardown(function()
   srv:stop()
 end)
 before_each(function()
-  dir = S.tmpdir()
+  dir = files.tmpdir()
 end)
 after_each(function()
   credentials.set_clock(nil)
-  S.rmdir(dir)
+  files.rmdir(dir)
 end)
 
 describe("assume role profiles", function()
@@ -170,7 +168,7 @@ end)
 
 describe("web identity", function()
   it("reads AWS_WEB_IDENTITY_TOKEN_FILE, AWS_ROLE_ARN and AWS_ROLE_SESSION_NAME (unsigned call)", function()
-    local token = S.write(dir .. "/token", S.jwt{ sub = S.SUBJECT, aud = "sts.amazonaws.com" })
+    local token = files.write(dir .. "/token", S.jwt{ sub = S.SUBJECT, aud = "sts.amazonaws.com" })
     profile_files("")
     local e = env{ AWS_WEB_IDENTITY_TOKEN_FILE = token, AWS_ROLE_ARN = S.CI, AWS_ROLE_SESSION_NAME = "gha" }
     local c = sts{ env = e }
@@ -179,14 +177,14 @@ describe("web identity", function()
   end)
 
   it("reads web_identity_token_file and role_arn from the profile", function()
-    local token = S.write(dir .. "/token", S.jwt{ sub = S.SUBJECT })
+    local token = files.write(dir .. "/token", S.jwt{ sub = S.SUBJECT })
     profile_files("[profile ci]\nweb_identity_token_file = " .. token .. "\nrole_arn = " .. S.CI
       .. "\nrole_session_name = from-profile\n")
     assert.matches("assumed%-role/CI/from%-profile$", whoami{ profile = "ci", env = env() })
   end)
 
   it("turns a rejected token into AssumeRoleFailed and a missing role ARN into InvalidConfig", function()
-    local token = S.write(dir .. "/token", S.jwt{ sub = "repo:attacker/x" })
+    local token = files.write(dir .. "/token", S.jwt{ sub = "repo:attacker/x" })
     profile_files("")
     local ok, e = pcall(whoami, { env = env{ AWS_WEB_IDENTITY_TOKEN_FILE = token, AWS_ROLE_ARN = S.CI } })
     assert.is_false(ok)
@@ -214,7 +212,7 @@ describe("the chain's order", function()
 
   it("puts credential_process after the credentials file and before the config file", function()
     if not S.have_python then return pending("needs /usr/bin/python3") end
-    local cmd = S.PY .. " " .. S.FAKE_PROCESS .. " static"
+    local cmd = proc.PYTHON .. " " .. S.FAKE_PROCESS .. " static"
     -- keys in the credentials file win over credential_process
     profile_files("[profile p]\ncredential_process = " .. cmd .. "\n", "[p]\n" .. ADMIN_KEYS)
     assert.equal("shared-credentials-file", sts{ profile = "p", env = env() }:config().credential_source)

@@ -6,6 +6,7 @@ local aws = require("aws")
 local credentials = require("aws.credentials")
 local container = require("aws.credentials.container")
 local S = require("credentials_support")
+local files = require("files")
 
 if not S.have_python then
   describe("instance and container credentials", function() pending("needs /usr/bin/python3") end)
@@ -18,22 +19,22 @@ local ROLE_LIST = "GET /latest/meta-data/iam/security-credentials/"
 local ROLE_CREDS = ROLE_LIST .. "detlua-test-role"
 
 setup(function()
-  fakedir = S.tmpdir()
+  fakedir = files.tmpdir()
   port = S.start_fake_imds(fakedir)
 end)
 teardown(function()
   S.stop_fakes()
-  S.rmdir(fakedir)
+  files.rmdir(fakedir)
 end)
 before_each(function()
-  dir = S.tmpdir()
-  S.write(dir .. "/config", "")
-  S.write(dir .. "/credentials", "")
+  dir = files.tmpdir()
+  files.write(dir .. "/config", "")
+  files.write(dir .. "/credentials", "")
 end)
 after_each(function()
   credentials.set_clock(nil)
   credentials.set_sleep(nil)
-  S.rmdir(dir)
+  files.rmdir(dir)
 end)
 
 local function count(state, key)
@@ -42,12 +43,8 @@ end
 
 -- IMDS env: the fake's address, explicitly enabled (the test suite's environment disables it)
 local function imds_env(extra)
-  local e = S.env(dir, { AWS_EC2_METADATA_DISABLED = "false",
-    AWS_EC2_METADATA_SERVICE_ENDPOINT = "http://127.0.0.1:" .. port .. "/" })
-  for k, v in pairs(extra or {}) do
-    if v == false then e[k] = nil else e[k] = v end
-  end
-  return e
+  return S.env(dir, { AWS_EC2_METADATA_DISABLED = "false",
+    AWS_EC2_METADATA_SERVICE_ENDPOINT = "http://127.0.0.1:" .. port .. "/" }, extra)
 end
 
 local function delta(before, after, key)
@@ -161,7 +158,7 @@ describe("instance metadata (IMDS)", function()
   it("serves credential_source = Ec2InstanceMetadata (the STS call then fails at the fake keys)", function()
     S.configure_fake(port, {})
     local srv = S.start_emulator()
-    S.write(dir .. "/config", "[profile ec2]\nrole_arn = " .. S.HOP1 .. "\ncredential_source = Ec2InstanceMetadata\n")
+    files.write(dir .. "/config", "[profile ec2]\nrole_arn = " .. S.HOP1 .. "\ncredential_source = Ec2InstanceMetadata\n")
     local before = S.fake_state(port)
     local ok, e = pcall(credentials.resolve, { profile = "ec2",
       env = imds_env{ AWS_ENDPOINT_URL = srv:url(), AWS_REGION = "us-east-1" } })
@@ -175,12 +172,8 @@ end)
 
 describe("container credentials", function()
   local function cenv(extra)
-    local e = S.env(dir, { AWS_CONTAINER_CREDENTIALS_RELATIVE_URI = "/container/v2/credentials/task-1",
-      DETLUA_CONTAINER_CREDENTIALS_HOST = "127.0.0.1:" .. port })
-    for k, v in pairs(extra or {}) do
-      if v == false then e[k] = nil else e[k] = v end
-    end
-    return e
+    return S.env(dir, { AWS_CONTAINER_CREDENTIALS_RELATIVE_URI = "/container/v2/credentials/task-1",
+      DETLUA_CONTAINER_CREDENTIALS_HOST = "127.0.0.1:" .. port }, extra)
   end
 
   it("GETs the relative URI and sends the authorization token", function()
@@ -196,7 +189,7 @@ describe("container credentials", function()
 
   it("prefers the token file, read on each call, and uses FULL_URI on loopback", function()
     S.configure_fake(port, { authorization = "from-file" })
-    local tf = S.write(dir .. "/token", "from-file\n")
+    local tf = files.write(dir .. "/token", "from-file\n")
     local e = cenv{ AWS_CONTAINER_CREDENTIALS_RELATIVE_URI = false,
       AWS_CONTAINER_CREDENTIALS_FULL_URI = "http://127.0.0.1:" .. port .. "/container/full",
       AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE = tf, AWS_CONTAINER_AUTHORIZATION_TOKEN = "from-env" }
@@ -251,7 +244,7 @@ describe("container credentials", function()
 
   it("serves credential_source = EcsContainer", function()
     S.configure_fake(port, {})
-    S.write(dir .. "/config", "[profile ecs]\nrole_arn = " .. S.HOP1 .. "\ncredential_source = EcsContainer\n")
+    files.write(dir .. "/config", "[profile ecs]\nrole_arn = " .. S.HOP1 .. "\ncredential_source = EcsContainer\n")
     local srv = S.start_emulator()
     local before = S.fake_state(port)
     local ok, e = pcall(credentials.resolve, { profile = "ecs", env = cenv{ AWS_ENDPOINT_URL = srv:url(), AWS_REGION = "us-east-1" } })

@@ -7,6 +7,8 @@ local credentials = require("aws.credentials")
 local process = require("aws.credentials.process")
 local json = require("aws.json")
 local S = require("credentials_support")
+local files = require("files")
+local proc = require("proc")
 
 if not S.have_python then
   describe("credential_process", function() pending("needs /usr/bin/python3") end)
@@ -17,15 +19,15 @@ local dir
 
 local function runs(file)
   local n = 0
-  for _ in S.slurp(file):gmatch("run\n") do n = n + 1 end
+  for _ in (files.read(file) or ""):gmatch("run\n") do n = n + 1 end
   return n
 end
 
 -- A profile "p" with the given credential_process line; returns its env table.
 local function with_process(args, extra_env)
-  local line = S.PY .. " " .. S.FAKE_PROCESS .. " " .. args
-  S.write(dir .. "/config", "[profile p]\ncredential_process = " .. line .. "\n")
-  S.write(dir .. "/credentials", "")
+  local line = proc.PYTHON .. " " .. S.FAKE_PROCESS .. " " .. args
+  files.write(dir .. "/config", "[profile p]\ncredential_process = " .. line .. "\n")
+  files.write(dir .. "/credentials", "")
   return S.env(dir, extra_env)
 end
 
@@ -33,10 +35,10 @@ local function resolve(e)
   return credentials.resolve{ profile = "p", env = e }
 end
 
-before_each(function() dir = S.tmpdir() end)
+before_each(function() dir = files.tmpdir() end)
 after_each(function()
   credentials.set_clock(nil)
-  S.rmdir(dir)
+  files.rmdir(dir)
 end)
 
 describe("credential_process command lines", function()
@@ -46,11 +48,10 @@ describe("credential_process command lines", function()
       [[prog "x\y" "\\"]], [[prog '' ""]], "prog --flag=\"v w\"", [[/opt/my\ tool/bin --p 'x;y' "$HOME" `id`]],
       "prog\ta\nb", [[prog "nested 'single'" 'nested "double"']],
     }
-    local src = S.write(dir .. "/cases.json", json.encode(cases))
-    local p = io.popen(S.PY .. " -c 'import json,shlex,sys; print(json.dumps([shlex.split(c) for c in json.load(open(sys.argv[1]))]))' "
-      .. S.q(src))
-    local expected = json.decode(p:read("a"))
-    p:close()
+    local src = files.write(dir .. "/cases.json", json.encode(cases))
+    local expected = json.decode((proc.output(proc.PYTHON
+      .. " -c 'import json,shlex,sys; print(json.dumps([shlex.split(c) for c in json.load(open(sys.argv[1]))]))' "
+      .. proc.quote(src))))
     assert.equal(#cases, #expected)
     for i, c in ipairs(cases) do
       assert.same(expected[i], process.split(c), c)
@@ -78,7 +79,7 @@ end)
 describe("credential_process credentials", function()
   it("are used by clients and cached: one run for many resolutions", function()
     local count = dir .. "/count"
-    local e = with_process("static --count-file " .. S.q(count))
+    local e = with_process("static --count-file " .. proc.quote(count))
     local c = resolve(e)
     assert.equal("AKIAFAKEPROCESS00001", c.access_key_id)
     assert.equal("custom-process", c.source)
@@ -92,7 +93,7 @@ describe("credential_process credentials", function()
 
   it("with an Expiration are run again before they expire", function()
     local count = dir .. "/count"
-    local e = with_process("valid --expires-in 3600 --count-file " .. S.q(count))
+    local e = with_process("valid --expires-in 3600 --count-file " .. proc.quote(count))
     local base = os.time()
     credentials.set_clock(function() return base end)
     local c = resolve(e)
@@ -126,7 +127,7 @@ describe("credential_process failures", function()
 
   it("reports a non-zero exit with a short, redacted excerpt of stderr", function()
     local secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY9"
-    local err = failure("fail --stderr " .. S.q("login failed for token " .. secret .. " " .. string.rep("x", 400)))
+    local err = failure("fail --stderr " .. proc.quote("login failed for token " .. secret .. " " .. string.rep("x", 400)))
     assert.matches("exited with status 3", err.message)
     assert.matches("login failed for token", err.message)
     assert.is_nil(S.error_text(err):find(secret, 1, true))
@@ -149,14 +150,14 @@ describe("credential_process failures", function()
   end)
 
   it("says when the program cannot be run", function()
-    S.write(dir .. "/config", "[profile p]\ncredential_process = /nonexistent/helper --x\n")
+    files.write(dir .. "/config", "[profile p]\ncredential_process = /nonexistent/helper --x\n")
     local ok, err = pcall(resolve, S.env(dir))
     assert.is_false(ok)
     assert.equal("CredentialProcessError", err.code)
     -- posix_spawnp reports the failed exec; under valgrind the child exits 127 instead
     assert.is_truthy(err.message:find("cannot run '/nonexistent/helper'", 1, true)
       or err.message:find("/nonexistent/helper exited with status 127", 1, true), err.message)
-    S.write(dir .. "/config", "[profile p]\ncredential_process = helper 'unbalanced\n")
+    files.write(dir .. "/config", "[profile p]\ncredential_process = helper 'unbalanced\n")
     ok, err = pcall(resolve, S.env(dir))
     assert.is_false(ok)
     assert.matches("cannot split", err.message)

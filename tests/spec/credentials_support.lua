@@ -1,103 +1,53 @@
--- Shared by tests/spec/credentials_*_spec.lua: temporary config files, env tables that
--- never reach the real instance metadata service, the loopback fakes in tests/helpers
+-- Shared by tests/spec/credentials_*_spec.lua: env tables that never reach the real
+-- instance metadata service, the loopback fakes in tests/helpers
 -- (fake_imds.py, fake_credential_process.py) and an in-process emulator whose STS counts
 -- the sessions it issued (POST /_emulator/sts/sessions), which is the oracle for "how many
 -- AssumeRole calls were made".
-local host = require("aws.core.host")
 local http = require("aws.core.http")
 local json = require("aws.json")
+local files = require("files")
+local loopback = require("loopback")
+local proc = require("proc")
 
 local S = {}
 
-S.PY = "/usr/bin/python3"
-S.SRC = os.getenv("DT_SRC") or "."
-S.FAKE_IMDS = S.SRC .. "/tests/helpers/fake_imds.py"
-S.FAKE_PROCESS = S.SRC .. "/tests/helpers/fake_credential_process.py"
-
-function S.q(s)
-  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
-
-function S.exists(p)
-  local f = io.open(p, "rb")
-  if f then f:close() return true end
-  return false
-end
-
-S.have_python = S.exists(S.PY)
-
-function S.slurp(p)
-  local f = io.open(p, "rb")
-  if not f then return "" end
-  local s = f:read("a")
-  f:close()
-  return s
-end
-
-function S.write(path, content)
-  local f = assert(io.open(path, "wb"))
-  f:write(content)
-  f:close()
-  return path
-end
-
-function S.tmpdir()
-  local p = io.popen("mktemp -d /tmp/detlua-creds-XXXXXX")
-  local d = p:read("l")
-  p:close()
-  return d
-end
-
-function S.rmdir(d)
-  if d and d:match("^/tmp/detlua%-creds%-") then os.execute("rm -rf " .. S.q(d)) end
-end
+S.FAKE_IMDS = files.src("tests/helpers/fake_imds.py")
+S.FAKE_PROCESS = files.src("tests/helpers/fake_credential_process.py")
+S.have_python = files.exists(proc.PYTHON)
 
 -- A fresh env table (so aws.credentials' cache starts empty for it) pointing at config and
--- credentials files in dir, with IMDS disabled unless the test says otherwise.
-function S.env(dir, extra)
+-- credentials files in dir, with IMDS disabled unless the test says otherwise. Each extra
+-- table is applied in turn; a false value removes the variable.
+function S.env(dir, ...)
   local e = { HOME = dir, AWS_CONFIG_FILE = dir .. "/config", AWS_SHARED_CREDENTIALS_FILE = dir .. "/credentials",
     AWS_EC2_METADATA_DISABLED = "true" }
-  for k, v in pairs(extra or {}) do
-    if v == false then e[k] = nil else e[k] = v end
+  for i = 1, select("#", ...) do
+    for k, v in pairs(select(i, ...) or {}) do
+      if v == false then e[k] = nil else e[k] = v end
+    end
   end
   return e
 end
 
 -- --- fake IMDS / container endpoint ----------------------------------------------------
 
-local pids = {}
-
 function S.start_fake_imds(dir)
-  local pf = dir .. "/imds.port"
-  os.execute(string.format("%s %s --port-file %s --parent-pid %d >%s 2>&1 &", S.PY, S.q(S.FAKE_IMDS), S.q(pf),
-    host.pid(), S.q(dir .. "/imds.log")))
-  for _ = 1, 400 do
-    local f = io.open(pf, "r")
-    if f then
-      local port, pid = f:read("n", "n")
-      f:close()
-      if port and pid then
-        pids[#pids + 1] = pid
-        return port
-      end
-    end
-    host.sleep_ms(25)
-  end
-  error("fake_imds.py did not start: " .. S.slurp(dir .. "/imds.log"))
+  return loopback.start_python(S.FAKE_IMDS, dir, "imds")
 end
 
-function S.stop_fakes()
-  for _, pid in ipairs(pids) do os.execute("kill " .. math.floor(pid) .. " 2>/dev/null") end
-  pids = {}
+S.stop_fakes = loopback.stop_all
+
+-- A JSON call on a connection of its own with a short timeout (the fakes and the
+-- emulator's hooks answer at once).
+local function call(method, url, body)
+  local c = http.new{ timeout_ms = 5000 }
+  local answer = loopback.json_call(c, method, url, body)
+  c:close()
+  return answer
 end
 
 local function control(port, method, path, body)
-  local c = http.new{ timeout_ms = 5000 }
-  local status, _, out = c:request{ method = method, url = "http://127.0.0.1:" .. port .. path,
-    headers = { { "Content-Type", "application/json" } }, body = body }
-  c:close()
-  assert(status == 200, "fake control " .. path .. " failed: " .. tostring(status))
-  return json.decode(out)
+  return call(method, "http://127.0.0.1:" .. port .. path, body)
 end
 
 -- Defaults of fake_imds.py, restored before each configuration.
@@ -145,12 +95,7 @@ end
 
 -- How many temporary credentials the emulator's STS has issued so far.
 function S.sts_sessions(srv)
-  local c = http.new{ timeout_ms = 5000 }
-  local status, _, body = c:request{ method = "POST", url = srv:url() .. "/_emulator/sts/sessions",
-    headers = { { "Content-Type", "application/json" } }, body = "{}" }
-  c:close()
-  assert(status == 200, "sessions hook failed: " .. tostring(status) .. " " .. tostring(body))
-  return #json.decode(body).sessions
+  return #call("POST", srv:url() .. "/_emulator/sts/sessions", "{}").sessions
 end
 
 -- An unsigned-looking JWT (the emulator reads claims, it does not verify signatures).

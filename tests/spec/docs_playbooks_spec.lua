@@ -3,9 +3,8 @@
 -- right before the block) and must exit 0 without printing a secret key. The checks on
 -- results live in the examples' own assert calls and in the JSON lines they emit.
 local K = require("kit_support")
+local files = require("files")
 local cjson = require("cjson")
-
-local SRC = os.getenv("DT_SRC") or "."
 
 local function blocks(text)
   local out = {}
@@ -37,7 +36,7 @@ local function blocks(text)
 end
 
 describe("docs/playbooks.md", function()
-  local text = K.read(SRC .. "/docs/playbooks.md")
+  local text = files.read(files.src("docs/playbooks.md"))
 
   it("exists and has examples", function()
     assert.is_string(text)

@@ -8,51 +8,32 @@
 -- present (DT_SHARED) they are put on AWS_DATA_PATH in a temporary directory so both clients
 -- cover all 29 Detective operations; otherwise the clients cover what they know (24).
 local aws = require "aws"
+local files = require "files"
+local proc = require "proc"
+local secrets = require "secrets"
 local E = require "aws.core.emulator"
 local scenario = require "detlua.emulator.scenario"
 local json = aws.json
 
-local SRC = os.getenv("DT_SRC") or "."
+local SRC = files.SRC
 local SHARED = os.getenv("DT_SHARED")
-local AWS_CLI, PY = "/usr/bin/aws", "/usr/bin/python3"
+local AWS_CLI, PY = "/usr/bin/aws", proc.PYTHON
 local REGION = "us-east-1"
 local ADMIN, PROD, DEV, SANDBOX, MGMT = "111122223333", "444455556666", "777788889999", "555566667777", "999988887777"
 local NODET = { id = "121212121212", name = "no-detector", email = "nodetector@example.com",
     access_key_id = "AKIAE2ENODETECTOR001", secret_access_key = "e2e-nodetector-secret-key-not-real-0006" }
 
-local function exists(path)
-    local f = io.open(path, "rb")
-    if f then f:close() return true end
-    return false
-end
-
-local function sh_quote(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
-
-local function read_cmd(cmd)
-    local p = assert(io.popen(cmd, "r"))
-    local out = p:read("a")
-    local ok, _, code = p:close()
-    return out, ok and 0 or code
-end
-
-local have_cli = exists(AWS_CLI)
-local have_botocore = exists(PY) and select(2, read_cmd(PY .. " -c 'import botocore' 2>/dev/null")) == 0
+local have_cli = files.exists(AWS_CLI)
+local have_botocore = proc.python_has("botocore")
 
 -- Extra models (only from the reference directory, only into a temp dir).
 local data_path
 local function prepare_data_path()
     if not SHARED then return nil end
-    local model = SHARED .. "/models/detective/service-2.json"
-    local f = io.open(model, "rb")
-    if not f then return nil end
-    local text = f:read("a")
-    f:close()
-    local dir = os.tmpname()
-    os.remove(dir)
-    os.execute("mkdir -p " .. sh_quote(dir .. "/detective/2018-10-26"))
-    local o = assert(io.open(dir .. "/detective/2018-10-26/service-2.json", "wb"))
-    o:write(text)
-    o:close()
+    local text = files.read(SHARED .. "/models/detective/service-2.json")
+    if not text then return nil end
+    local dir = files.tmpdir()
+    files.write(files.mkdir(dir .. "/detective/2018-10-26") .. "/service-2.json", text)
     return dir
 end
 
@@ -68,21 +49,17 @@ local function the_scenario()
 end
 
 local function scenario_keys(account)
-    for _, a in ipairs(the_scenario().accounts) do
-        if a.id == account then return { access_key_id = a.access_key_id, secret_access_key = a.secret_access_key } end
-    end
+    return secrets.keys_by_account(the_scenario())[account]
 end
 
 -- A fresh emulator with the credentials of every actor (members through sts:assume_role).
 local function start()
     local srv = E.start { port = 0, scenario_table = the_scenario() }
-    local a = srv:admin_credentials()
-    local creds = { admin = { access_key_id = a.access_key_id, secret_access_key = a.secret_access_key },
-        mgmt = scenario_keys(MGMT), nodet = scenario_keys(NODET.id) }
+    local creds = { admin = secrets.plain(srv:admin_credentials()), mgmt = scenario_keys(MGMT), nodet = scenario_keys(NODET.id) }
     local sts = aws.client("sts", { endpoint = srv:url(), region = REGION, credentials = creds.admin })
     for name, acct in pairs { prod = PROD, dev = DEV, sandbox = SANDBOX } do
         local c = sts:assume_role { RoleArn = "arn:aws:iam::" .. acct .. ":role/DetectiveMember", RoleSessionName = "cli-e2e" }.Credentials
-        creds[name] = { access_key_id = c.AccessKeyId, secret_access_key = c.SecretAccessKey, session_token = c.SessionToken }
+        creds[name] = secrets.from_sts(c)
     end
     return srv, creds
 end
@@ -187,9 +164,9 @@ end
 local function env_prefix(creds)
     local parts = { "env -i PATH=/usr/bin:/bin HOME=/tmp LANG=C.UTF-8 AWS_CONFIG_FILE=/dev/null",
         "AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true AWS_PAGER=",
-        "AWS_ACCESS_KEY_ID=" .. sh_quote(creds.access_key_id), "AWS_SECRET_ACCESS_KEY=" .. sh_quote(creds.secret_access_key) }
-    if creds.session_token then parts[#parts + 1] = "AWS_SESSION_TOKEN=" .. sh_quote(creds.session_token) end
-    if data_path then parts[#parts + 1] = "AWS_DATA_PATH=" .. sh_quote(data_path) end
+        "AWS_ACCESS_KEY_ID=" .. proc.quote(creds.access_key_id), "AWS_SECRET_ACCESS_KEY=" .. proc.quote(creds.secret_access_key) }
+    if creds.session_token then parts[#parts + 1] = "AWS_SESSION_TOKEN=" .. proc.quote(creds.session_token) end
+    if data_path then parts[#parts + 1] = "AWS_DATA_PATH=" .. proc.quote(data_path) end
     return table.concat(parts, " ")
 end
 
@@ -226,13 +203,13 @@ describe("emulator with independent clients", function()
     setup(function()
         data_path = prepare_data_path()
         if have_botocore then
-            local out = read_cmd(env_prefix({ access_key_id = "x", secret_access_key = "y" }) .. " " .. PY .. " "
-                .. sh_quote(SRC .. "/tests/oracle/boto_e2e.py") .. " ops")
+            local out = proc.output(env_prefix({ access_key_id = "x", secret_access_key = "y" }) .. " " .. PY .. " "
+                .. proc.quote(SRC .. "/tests/oracle/boto_e2e.py") .. " ops")
             known_ops = json.decode(out)
         end
     end)
     teardown(function()
-        if data_path then os.execute("rm -rf " .. sh_quote(data_path)) end
+        files.rmdir(data_path)
         print(string.format("# %s Detective + %s GuardDuty operations accepted by aws-cli, %s + %s by botocore",
             tostring(counts.cli_detective or "-"), tostring(counts.cli_guardduty or "-"),
             tostring(counts.boto_detective or "-"), tostring(counts.boto_guardduty or "-")))
@@ -270,12 +247,9 @@ describe("emulator with independent clients", function()
             if known(known_ops.botocore, c.service, c.op) then list[#list + 1] = c end
         end
         local job = { endpoint = srv:url(), region = REGION, creds = creds, calls = list }
-        local tmp = os.tmpname()
-        local f = assert(io.open(tmp, "wb"))
-        f:write(json.encode(job))
-        f:close()
-        local out = read_cmd(env_prefix(creds.admin) .. " " .. PY .. " " .. sh_quote(SRC .. "/tests/oracle/boto_e2e.py")
-            .. " run < " .. sh_quote(tmp) .. " 2>&1")
+        local tmp = files.write(files.tmpname(), json.encode(job))
+        local out = proc.output(env_prefix(creds.admin) .. " " .. PY .. " " .. proc.quote(SRC .. "/tests/oracle/boto_e2e.py")
+            .. " run < " .. proc.quote(tmp) .. " 2>&1")
         os.remove(tmp)
         srv:stop()
         local results, failures, accepted = {}, {}, {}
@@ -313,17 +287,12 @@ describe("emulator with independent clients", function()
         for _, c in ipairs(calls()) do
             if known(cli_ops, c.service, c.op) then
                 local params = subst(c.params, saved)
-                local tmp = os.tmpname()
-                local f = assert(io.open(tmp, "wb"))
-                f:write(json.encode(params))
-                f:close()
+                local tmp = files.write(files.tmpname(), json.encode(params))
                 local cmd = env_prefix(creds[c.as]) .. " " .. AWS_CLI .. " " .. c.service .. " " .. kebab(c.op)
                     .. " --endpoint-url http://127.0.0.1:" .. port .. " --region " .. REGION .. " --output json"
-                    .. " --cli-input-json " .. sh_quote("file://" .. tmp) .. " 2>" .. sh_quote(tmp .. ".err")
-                local out, code = read_cmd(cmd)
-                local ef = io.open(tmp .. ".err", "rb")
-                local err = ef and ef:read("a") or ""
-                if ef then ef:close() end
+                    .. " --cli-input-json " .. proc.quote("file://" .. tmp) .. " 2>" .. proc.quote(tmp .. ".err")
+                local out, code = proc.output(cmd)
+                local err = files.read(tmp .. ".err") or ""
                 os.remove(tmp)
                 os.remove(tmp .. ".err")
                 local res

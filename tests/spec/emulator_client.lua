@@ -1,9 +1,12 @@
 -- Test support for the emulator server specs (not a spec itself): builds SigV4-signed
 -- requests with aws.sigv4 (its own tests check it against the AWS suite), drives the
 -- router in-process, talks HTTP to a running emulator through curl, and starts
--- `$DETLUA emulator` as a child process reading its listening line.
+-- `$DETLUA emulator` as a child process reading its listening line. Files and shell
+-- quoting come from tests/lib (files, proc).
 local sigv4 = require "aws.sigv4"
 local host = require "aws.core.host"
+local files = require "files"
+local proc = require "proc"
 
 local C = {}
 
@@ -11,31 +14,6 @@ local C = {}
 C.ADMIN = { access_key_id = "AKIAEMULATORSECURITY", secret_access_key = "emulator-security-secret-key-not-real-0001", account = "111122223333" }
 C.PROD = { access_key_id = "AKIAEMULATORMEMBER01", secret_access_key = "emulator-member01-secret-key-not-real-0002", account = "444455556666" }
 C.MGMT = { access_key_id = "AKIAEMULATORORGMGMT1", secret_access_key = "emulator-orgmgmt1-secret-key-not-real-0005", account = "999988887777" }
-
-function C.read_file(path)
-    local f = io.open(path, "rb")
-    if not f then return nil end
-    local s = f:read("a")
-    f:close()
-    return s
-end
-
-function C.write_file(path, data)
-    local f = assert(io.open(path, "wb"))
-    f:write(data)
-    f:close()
-end
-
-function C.tmpname()
-    local p = os.tmpname()
-    os.remove(p)
-    return p
-end
-
-function C.have(cmd)
-    local ok = os.execute("command -v " .. cmd .. " >/dev/null 2>&1")
-    return ok == true
-end
 
 local function urlencode(s)
     return (tostring(s):gsub("[^%w%-%._~]", function(c) return string.format("%%%02X", c:byte()) end))
@@ -80,12 +58,18 @@ function C.signed(o)
     return { method = method, path = path, query = query, headers = headers, body = body }
 end
 
--- Runs req through an in-process router app; returns {status, headers (lowercase map), body}.
+-- Runs req through an in-process router app; returns {status, headers (lowercase map), body,
+-- directive (what the server is told to do with the connection, for faults)}.
 function C.call(app, req)
-    local status, hlist, body = app:handle(req)
+    local status, hlist, body, directive = app:handle(req)
     local h = {}
     for _, p in ipairs(hlist) do h[p[1]:lower()] = p[2] end
-    return { status = status, headers = h, body = body }
+    return { status = status, headers = h, body = body, directive = directive }
+end
+
+-- An STS query-protocol call through an in-process router app, signed with creds.
+function C.sts(app, action, params, creds)
+    return C.call(app, C.signed { service = "sts", body = C.form(action, params), creds = creds })
 end
 
 -- XML element text (first match)
@@ -93,18 +77,24 @@ function C.xml(body, tag)
     return body:match("<" .. tag .. ">(.-)</" .. tag .. ">")
 end
 
+-- The temporary credentials in an STS answer's XML body.
+function C.creds_of(body)
+    return {
+        access_key_id = C.xml(body, "AccessKeyId"),
+        secret_access_key = C.xml(body, "SecretAccessKey"),
+        session_token = C.xml(body, "SessionToken"),
+    }
+end
+
 -- --- HTTP through curl -------------------------------------------------------------------
 
-local function shq(s)
-    return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
-C.shq = shq
+local shq = proc.quote
 
 -- http(base_url, req) with req as built by C.signed (headers sent verbatim, Host too).
 -- Returns {status, headers (lowercase map), body}.
 function C.http(base, req, extra_args)
-    local bodyf, outf, hdrf = C.tmpname(), C.tmpname(), C.tmpname()
-    C.write_file(bodyf, req.body or "")
+    local bodyf, outf, hdrf = files.tmpname(), files.tmpname(), files.tmpname()
+    files.write(bodyf, req.body or "")
     local args = { "curl", "-s", "--globoff", "-X", shq(req.method or "GET"), "-o", shq(outf), "-D", shq(hdrf), "-w", "'%{http_code}'" }
     for k, v in pairs(req.headers or {}) do
         args[#args + 1] = "-H"
@@ -119,12 +109,10 @@ function C.http(base, req, extra_args)
     end
     for _, a in ipairs(extra_args or {}) do args[#args + 1] = a end
     args[#args + 1] = shq(base .. req.path .. ((req.query or "") ~= "" and ("?" .. req.query) or ""))
-    local p = io.popen(table.concat(args, " ") .. " 2>/dev/null")
-    local code = p:read("a")
-    p:close()
-    local out = C.read_file(outf) or ""
+    local code = proc.output(table.concat(args, " ") .. " 2>/dev/null")
+    local out = files.read(outf) or ""
     local headers = {}
-    for line in (C.read_file(hdrf) or ""):gmatch("[^\r\n]+") do
+    for line in (files.read(hdrf) or ""):gmatch("[^\r\n]+") do
         local k, v = line:match("^([^:]+):%s*(.*)$")
         if k then headers[k:lower()] = v end
     end
@@ -139,9 +127,9 @@ end
 -- spawn(args) -> {pid, url, port, stderr = path, stop(), kill9(), wait() -> exit status}
 -- args: extra command-line words (already shell-quoted where needed).
 function C.spawn(args)
-    local detlua = os.getenv("DETLUA") or "build/detlua"
-    local errf = C.tmpname()
-    local statusf = C.tmpname()
+    local detlua = proc.detlua()
+    local errf = files.tmpname()
+    local statusf = files.tmpname()
     local cmd = "sh -c " .. shq("echo $$; exec " .. shq(detlua) .. " emulator --port 0 " .. table.concat(args or {}, " ")
         .. " 2>" .. shq(errf)) .. "; echo $? > " .. shq(statusf)
     local p = io.popen("(" .. cmd .. ") 2>/dev/null", "r")
@@ -160,7 +148,7 @@ function C.spawn(args)
             c.rest = c.pipe:read("a")
             c.pipe:close()
             c.pipe = nil
-            c.status = tonumber(C.read_file(statusf) or "")
+            c.status = tonumber(files.read(statusf) or "")
             os.remove(statusf)
         end
         return c.status
@@ -174,21 +162,16 @@ function C.spawn(args)
         return c.wait()
     end
     function c.errors()
-        return C.read_file(errf) or ""
+        return files.read(errf) or ""
     end
     return c
 end
 
 -- Runs `$DETLUA emulator ARGS` expecting it to exit by itself; returns status, stdout, stderr.
 function C.run_emulator(args)
-    local detlua = os.getenv("DETLUA") or "build/detlua"
-    local errf = C.tmpname()
-    local p = io.popen(shq(detlua) .. " emulator " .. args .. " 2>" .. shq(errf) .. " </dev/null; echo \"rc=$?\"")
-    local out = p:read("a")
-    p:close()
-    local rc = tonumber(out:match("rc=(%d+)%s*$"))
-    out = out:gsub("rc=%d+%s*$", "")
-    local err = C.read_file(errf) or ""
+    local errf = files.tmpname()
+    local out, rc = proc.output(shq(proc.detlua()) .. " emulator " .. args .. " 2>" .. shq(errf) .. " </dev/null")
+    local err = files.read(errf) or ""
     os.remove(errf)
     return rc, out, err
 end

@@ -3,6 +3,8 @@
 -- member state machine §2.1, organization §2.2/§4.3, who may call what §5, quotas §6) and from
 -- the decisions written down in docs/emulator-detective.md, not from the code's own output.
 local H = require "detective_world"
+local files = require "files"
+local tables = require "tables"
 
 local T0 = 1700000000 -- 2023-11-14T22:13:20Z
 local HOUR, DAY = 3600, 86400
@@ -51,16 +53,10 @@ local function setup(settings, extra)
 end
 
 local function by_account(list)
-    local out = {}
-    for _, m in ipairs(list or {}) do out[m.AccountId] = m end
-    return out
+    return tables.index(list, "AccountId")
 end
 
-local function count(t)
-    local n = 0
-    for _ in pairs(t or {}) do n = n + 1 end
-    return n
-end
+local count = tables.count
 
 local function invite(api, graph, now, list)
     local accounts = {}
@@ -93,13 +89,12 @@ describe("detective emulator: operation table", function()
 
     it("cross-checks the operation list against the model when the shared models are present", function()
         local shared = os.getenv("DT_SHARED")
-        local f = shared and io.open(shared .. "/models/detective/service-2.json")
-        if not f then
+        local text = shared and files.read(shared .. "/models/detective/service-2.json")
+        if not text then
             pending("shared models not available")
             return
         end
-        local model = require("cjson").decode(f:read("a"))
-        f:close()
+        local model = require("cjson").decode(text)
         for op in pairs(model.operations) do assert.is_table(S.OPERATIONS[op], op) end
         assert.equal(count(model.operations), count(S.OPERATIONS))
     end)

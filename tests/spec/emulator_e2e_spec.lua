@@ -9,15 +9,15 @@ local aws = require "aws"
 local E = require "aws.core.emulator"
 local clientmod = require "aws.client"
 local scenario = require "detlua.emulator.scenario"
+local secrets = require "secrets"
+local tables = require "tables"
 
 local REGION = "us-east-1"
 local ADMIN, PROD, DEV, SANDBOX, MGMT = "111122223333", "444455556666", "777788889999", "555566667777", "999988887777"
 -- The management account has no role the admin can assume; its keys are the built-in
 -- scenario's (printed by `detlua emulator --print-scenario`).
 local function scenario_keys(account)
-    for _, a in ipairs(scenario.default_raw().accounts) do
-        if a.id == account then return { access_key_id = a.access_key_id, secret_access_key = a.secret_access_key } end
-    end
+    return secrets.keys_by_account(scenario.default_raw())[account]
 end
 local GRAPH_PATTERN = "^arn:aws:detective:us%-east%-1:" .. ADMIN .. ":graph:" .. string.rep("[0-9a-f]", 32) .. "$"
 local ALICE = "arn:aws:iam::" .. PROD .. ":user/alice"
@@ -37,17 +37,15 @@ local function install_hook()
 end
 local function remove_hook() clientmod.hooks.after_call = prev_after end
 
-local function plain_creds(c) return { access_key_id = c.access_key_id, secret_access_key = c.secret_access_key, session_token = c.session_token } end
-
 local function world(opts)
     local srv = E.start(opts or { port = 0, settings = { detective = { investigation_delay_seconds = 0 } } })
-    local w = { srv = srv, admin = plain_creds(srv:admin_credentials()) }
+    local w = { srv = srv, admin = secrets.plain(srv:admin_credentials()) }
     function w.client(service, creds)
         return aws.client(service, { endpoint = srv:url(), region = REGION, credentials = creds or w.admin, max_attempts = 1 })
     end
     function w.member(account)
-        local c = w.client("sts"):assume_role { RoleArn = "arn:aws:iam::" .. account .. ":role/DetectiveMember", RoleSessionName = "e2e" }.Credentials
-        return { access_key_id = c.AccessKeyId, secret_access_key = c.SecretAccessKey, session_token = c.SessionToken }
+        return secrets.from_sts(w.client("sts"):assume_role { RoleArn = "arn:aws:iam::" .. account .. ":role/DetectiveMember",
+            RoleSessionName = "e2e" }.Credentials)
     end
     return w
 end
@@ -60,11 +58,7 @@ local function err_of(fn, ...)
     return e
 end
 
-local function by(list, key)
-    local out = {}
-    for _, v in ipairs(list or {}) do out[v[key]] = v end
-    return out
-end
+local by = tables.index
 
 local function count_pages(c, op, params, key)
     local pages, items = 0, {}

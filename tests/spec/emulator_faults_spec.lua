@@ -5,6 +5,9 @@
 -- looks like on the wire and to the client (through a real listener). The client-side
 -- expectations (codes, retryable or not) follow AWS's standard retry mode and the models.
 local C = require "emulator_client"
+local files = require "files"
+local proc = require "proc"
+local secrets = require "secrets"
 local json = require "detlua.emulator.wire_json"
 local faults = require "detlua.emulator.faults"
 local router = require "detlua.emulator.router"
@@ -21,12 +24,7 @@ local function list_graphs()
     return C.signed { method = "POST", path = "/graphs/list", body = "{}", service = "detective" }
 end
 
-local function handle(a, req)
-    local status, hlist, body, directive = a:handle(req)
-    local h = {}
-    for _, p in ipairs(hlist) do h[p[1]:lower()] = p[2] end
-    return { status = status, headers = h, body = body, directive = directive }
-end
+local handle = C.call
 
 local function hook(a, method, what, body)
     return handle(a, { method = method, path = "/_emulator/" .. what, query = "", headers = {},
@@ -34,9 +32,7 @@ local function hook(a, method, what, body)
 end
 
 local function client(srv, opts)
-    local c = srv:admin_credentials()
-    local o = { endpoint = srv:url(), region = "us-east-1",
-        credentials = { access_key_id = c.access_key_id, secret_access_key = c.secret_access_key } }
+    local o = { endpoint = srv:url(), region = "us-east-1", credentials = secrets.plain(srv:admin_credentials()) }
     for k, v in pairs(opts or {}) do o[k] = v end
     return aws.client("detective", o)
 end
@@ -324,17 +320,15 @@ describe("faults on the wire", function()
         local err = fails(client(srv, { max_attempts = 1 }), function(c) return c:list_graphs {} end)
         assert.equal("ConnectionReset", err.code)
         assert.is_true(err.retryable)
-        if C.have("curl") then
+        if proc.have("curl") then
             -- on the wire: the declared Content-Length, 5 bytes of body, then the close
             set("ListGraphs:truncate=5@1")
             local hostport = srv:url():match("^http://(.*)$")
             local req = C.signed { method = "POST", path = "/graphs/list", body = "{}", service = "detective", host = hostport }
             local args = { "curl -s -o /dev/null -D - -w 'got=%{size_download}' -X POST --data-binary '{}'" }
-            for k, v in pairs(req.headers) do args[#args + 1] = "-H " .. C.shq(k .. ": " .. v) end
-            args[#args + 1] = C.shq(srv:url() .. "/graphs/list")
-            local p = io.popen(table.concat(args, " ") .. "; echo \" rc=$?\"")
-            local out = p:read("a")
-            p:close()
+            for k, v in pairs(req.headers) do args[#args + 1] = "-H " .. proc.quote(k .. ": " .. v) end
+            args[#args + 1] = proc.quote(srv:url() .. "/graphs/list")
+            local out = proc.output(table.concat(args, " ") .. "; echo \" rc=$?\"")
             local declared = tonumber(out:match("[Cc]ontent%-[Ll]ength: (%d+)"))
             assert.is_true(declared > 5, out)
             assert.matches("got=5 rc=18", out) -- CURLE_PARTIAL_FILE
@@ -412,9 +406,9 @@ describe("detlua emulator --faults", function()
     end)
 
     it("reads @FILE and serves with the faults", function()
-        local f = C.tmpname()
-        C.write_file(f, json.encode({ rules = { { operation = "ListGraphs", fault = "throttle", calls = { 1 } } } }))
-        local child = C.spawn({ "--quiet", "--faults", C.shq("@" .. f) })
+        local f = files.tmpname()
+        files.write(f, json.encode({ rules = { { operation = "ListGraphs", fault = "throttle", calls = { 1 } } } }))
+        local child = C.spawn({ "--quiet", "--faults", proc.quote("@" .. f) })
         assert.is_truthy(child.url, child.errors())
         local r = C.http(child.url, C.signed { method = "POST", path = "/graphs/list", body = "{}", service = "detective",
             host = child.url:match("^http://(.*)$") })

@@ -1,26 +1,19 @@
 -- emulator_guardduty_spec.lua: the GuardDuty emulator module driven directly through S:handle
--- (no HTTP, no router). The world and the errors module are small fakes built here to the
--- emulator contract (docs: /work/notes/emulator-contract.md), injected through package.loaded.
+-- (no HTTP, no router). The world (built here) and the errors module (detective_world's) are
+-- small fakes to the emulator contract (docs: /work/notes/emulator-contract.md), injected
+-- through package.loaded.
 -- Oracles: the GuardDuty service model (aws.core.model: shapes, member names, required members,
 -- enums, error statuses) and the semantics reference §1.2/§8 (the real-capture error text, the
 -- criteria fields and operators, paging limits, archive permission, sample marking).
 local model = require("aws.core.model")
 local json = require("aws.json")
 local time = require("aws.time")
+local tables = require("tables")
 
 ---------------------------------------------------------------------------------------------
--- Fakes: errors module and world.
+-- Fakes: errors module (the emulator contract's, shared with the Detective specs) and world.
 
-local ERR = {}
-ERR.__index = ERR
-ERR.__tostring = function(e) return "fake error " .. e.code .. ": " .. tostring(e.message) end
-local FakeE = {}
-function FakeE.raise(code, message, fields, opts)
-    error(setmetatable({ code = code, message = message, fields = fields or {}, opts = opts or {} }, ERR), 0)
-end
-function FakeE.is_error(x)
-    return getmetatable(x) == ERR
-end
+local FakeE = require("detective_world").E
 
 local function load_module()
     for _, name in ipairs({ "detlua.emulator.errors", "detlua.emulator.guardduty",
@@ -211,12 +204,7 @@ local function detector(gd, account, opts)
     return out.DetectorIds[1]
 end
 
-local function sorted(list)
-    local out = {}
-    for i, v in ipairs(list) do out[i] = v end
-    table.sort(out)
-    return out
-end
+local sorted = tables.sorted
 
 -- Checks `v` against model shape `shape_name`: every key a member (model name), required
 -- members present, scalar types and enums right. Returns a list of problems.

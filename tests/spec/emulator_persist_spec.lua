@@ -8,32 +8,16 @@ local router = require "detlua.emulator.router"
 local emulator = require "aws.core.emulator"
 local wire = require "detlua.emulator.wire_json"
 local host = require "aws.core.host"
+local files = require "files"
+local proc = require "proc"
 
 local MEMBER_ROLE = "arn:aws:iam::444455556666:role/DetectiveMember"
 
-local function sts(a, action, params, creds)
-    return C.call(a, C.signed { service = "sts", body = C.form(action, params), creds = creds })
-end
-
-local function creds_of(body)
-    return {
-        access_key_id = C.xml(body, "AccessKeyId"),
-        secret_access_key = C.xml(body, "SecretAccessKey"),
-        session_token = C.xml(body, "SessionToken"),
-    }
-end
-
-local function tmpdir()
-    local d = C.tmpname()
-    assert(os.execute("mkdir -p " .. C.shq(d)))
-    return d
-end
+local sts, creds_of, tmpdir = C.sts, C.creds_of, files.tmpdir
 
 local function ls(dir)
-    local p = io.popen("ls -A " .. C.shq(dir))
     local names = {}
-    for l in p:lines() do names[#names + 1] = l end
-    p:close()
+    for l in proc.output("ls -A " .. proc.quote(dir)):gmatch("[^\n]+") do names[#names + 1] = l end
     table.sort(names)
     return names
 end
@@ -43,11 +27,11 @@ describe("emulator state file (in process)", function()
         local dir = tmpdir()
         local path = dir .. "/state.json"
         local a = router.new { state = path }
-        assert.is_nil(C.read_file(path)) -- nothing changed yet
+        assert.is_nil(files.read(path)) -- nothing changed yet
         local r = sts(a, "AssumeRole", { RoleArn = MEMBER_ROLE, RoleSessionName = "persisted" })
         assert.equal(200, r.status)
         local c = creds_of(r.body)
-        local doc = wire.plain(assert(wire.decode(assert(C.read_file(path)))))
+        local doc = wire.plain(assert(wire.decode(assert(files.read(path)))))
         assert.equal("detlua-emulator-state", doc.format)
         assert.equal(1, doc.version)
         assert.equal("444455556666", doc.data.sts.sessions[c.access_key_id].account)
@@ -57,7 +41,7 @@ describe("emulator state file (in process)", function()
         local who = sts(b, "GetCallerIdentity", nil, c)
         assert.equal(200, who.status)
         assert.equal("arn:aws:sts::444455556666:assumed-role/DetectiveMember/persisted", C.xml(who.body, "Arn"))
-        os.execute("rm -rf " .. C.shq(dir))
+        files.rmdir(dir)
     end)
 
     it("keeps the emulated clock across restarts", function()
@@ -71,7 +55,7 @@ describe("emulator state file (in process)", function()
         r = sts(b, "GetCallerIdentity", nil, c)
         assert.equal(400, r.status)
         assert.equal("ExpiredToken", C.xml(r.body, "Code"))
-        os.execute("rm -rf " .. C.shq(dir))
+        files.rmdir(dir)
     end)
 
     it("continues a seeded random stream after a reload instead of repeating it", function()
@@ -86,7 +70,7 @@ describe("emulator state file (in process)", function()
         assert.equal(first.access_key_id, again.access_key_id) -- same seed, same stream
         local next_one = creds_of(sts(router.new { scenario_table = sc, state = path }, "AssumeRole", params, me).body)
         assert.not_equal(first.access_key_id, next_one.access_key_id)
-        os.execute("rm -rf " .. C.shq(dir))
+        files.rmdir(dir)
     end)
 
     it("answers 500 and keeps nothing when the state file cannot be written", function()
@@ -94,8 +78,8 @@ describe("emulator state file (in process)", function()
         local path = dir .. "/state.json"
         local a = router.new { state = path }
         assert.equal(200, sts(a, "AssumeRole", { RoleArn = MEMBER_ROLE, RoleSessionName = "ok1" }).status)
-        local before = wire.decode(C.read_file(path))
-        os.execute("rm -rf " .. C.shq(dir))
+        local before = wire.decode(files.read(path))
+        files.rmdir(dir)
         local r = sts(a, "AssumeRole", { RoleArn = MEMBER_ROLE, RoleSessionName = "lost" })
         assert.equal(500, r.status)
         assert.equal("InternalFailure", C.xml(r.body, "Code"))
@@ -104,21 +88,21 @@ describe("emulator state file (in process)", function()
         local m = 0
         for _ in pairs(before.data.sts.sessions) do m = m + 1 end
         assert.equal(m, n)
-        os.execute("mkdir -p " .. C.shq(dir))
+        files.mkdir(dir)
         assert.equal(200, sts(a, "AssumeRole", { RoleArn = MEMBER_ROLE, RoleSessionName = "ok2" }).status)
-        os.execute("rm -rf " .. C.shq(dir))
+        files.rmdir(dir)
     end)
 
     it("refuses a state file that is not one", function()
         local dir = tmpdir()
         local path = dir .. "/state.json"
         for _, text in ipairs({ "{not json", '{"format":"other","version":1,"data":{}}', '{"format":"detlua-emulator-state","version":99,"data":{}}' }) do
-            C.write_file(path, text)
+            files.write(path, text)
             local ok, err = pcall(router.new, { state = path })
             assert.is_false(ok)
             assert.matches("state file " .. path:gsub("%p", "%%%0"), err)
         end
-        os.execute("rm -rf " .. C.shq(dir))
+        files.rmdir(dir)
     end)
 end)
 
@@ -128,17 +112,17 @@ describe("aws.core.emulator.write_file_atomic", function()
         local path = dir .. "/f.txt"
         assert.is_true(emulator.write_file_atomic(path, "one"))
         assert.is_true(emulator.write_file_atomic(path, "two, longer"))
-        assert.equal("two, longer", C.read_file(path))
+        assert.equal("two, longer", files.read(path))
         assert.same({ "f.txt" }, ls(dir))
         local ok, err = emulator.write_file_atomic(dir .. "/missing/f.txt", "x")
         assert.is_nil(ok)
         assert.matches("missing", err)
-        os.execute("rm -rf " .. C.shq(dir))
+        files.rmdir(dir)
     end)
 end)
 
 describe("detlua emulator --state under kill -9", function()
-    if not os.getenv("DETLUA") or not C.have("curl") then
+    if not os.getenv("DETLUA") or not proc.have("curl") then
         pending("needs $DETLUA and curl")
         return
     end
@@ -151,7 +135,7 @@ describe("detlua emulator --state under kill -9", function()
     it("loses nothing it acknowledged", function()
         local dir = tmpdir()
         local state = dir .. "/world.json"
-        local child = C.spawn({ "--quiet", "--state", C.shq(state) })
+        local child = C.spawn({ "--quiet", "--state", proc.quote(state) })
         assert.truthy(child.url, child.errors())
 
         -- an acknowledged Detective change, when the Detective module is built in
@@ -161,36 +145,36 @@ describe("detlua emulator --state under kill -9", function()
 
         -- a stream of AssumeRole calls from an independent client (curl's signer) ...
         local out = dir .. "/calls"
-        os.execute("mkdir -p " .. C.shq(out))
+        files.mkdir(out)
         local script = string.format([[
 i=0
 while [ $i -lt 60 ]; do
   i=$((i+1))
   curl -s -o %s/$i.out -w '%%{http_code}' --aws-sigv4 aws:amz:us-east-1:sts --user %s --data-binary "Action=AssumeRole&Version=2011-06-15&RoleArn=%s&RoleSessionName=s$i" %s > %s/$i.code
 done
-touch %s/done]], C.shq(out), C.shq(C.ADMIN.access_key_id .. ":" .. C.ADMIN.secret_access_key), C.urlencode(MEMBER_ROLE),
-            C.shq(child.url .. "/"), C.shq(out), C.shq(out))
-        C.write_file(dir .. "/loop.sh", script)
-        os.execute("sh " .. C.shq(dir .. "/loop.sh") .. " >/dev/null 2>&1 &")
+touch %s/done]], proc.quote(out), proc.quote(C.ADMIN.access_key_id .. ":" .. C.ADMIN.secret_access_key), C.urlencode(MEMBER_ROLE),
+            proc.quote(child.url .. "/"), proc.quote(out), proc.quote(out))
+        files.write(dir .. "/loop.sh", script)
+        os.execute("sh " .. proc.quote(dir .. "/loop.sh") .. " >/dev/null 2>&1 &")
         -- ... killed with SIGKILL while it runs, once 15 answers have arrived (the loop
         -- creates 16.code when call 15 is complete)
         for _ = 1, 2000 do
-            if C.read_file(out .. "/16.code") then break end
+            if files.read(out .. "/16.code") then break end
             host.sleep_ms(5)
         end
         assert.equal(137, child.kill9())
         for _ = 1, 4000 do
-            if C.read_file(out .. "/done") then break end
+            if files.read(out .. "/done") then break end
             host.sleep_ms(5)
         end
-        assert.truthy(C.read_file(out .. "/done"), "the client loop finished")
+        assert.truthy(files.read(out .. "/done"), "the client loop finished")
 
-        local again = C.spawn({ "--quiet", "--state", C.shq(state) })
+        local again = C.spawn({ "--quiet", "--state", proc.quote(state) })
         assert.truthy(again.url, again.errors())
         local acknowledged = 0
         for i = 1, 60 do
-            if C.read_file(out .. "/" .. i .. ".code") == "200" then
-                local body = C.read_file(out .. "/" .. i .. ".out")
+            if files.read(out .. "/" .. i .. ".code") == "200" then
+                local body = files.read(out .. "/" .. i .. ".out")
                 if body and body:find("</AssumeRoleResponse>", 1, true) then
                     acknowledged = acknowledged + 1
                     local r = http(again, { service = "sts", body = C.form("GetCallerIdentity"), creds = creds_of(body) })
@@ -206,17 +190,17 @@ touch %s/done]], C.shq(out), C.shq(C.ADMIN.access_key_id .. ":" .. C.ADMIN.secre
             assert.truthy(l.body:find(graph, 1, true), "the graph survives")
         end
         assert.equal(0, again.stop())
-        os.execute("rm -rf " .. C.shq(dir))
+        files.rmdir(dir)
     end)
 
     it("exits 2 with a clear message for a corrupt state file", function()
         local dir = tmpdir()
         local state = dir .. "/world.json"
-        C.write_file(state, "{\"format\": ")
-        local rc, out, err = C.run_emulator("--port 0 --state " .. C.shq(state))
+        files.write(state, "{\"format\": ")
+        local rc, out, err = C.run_emulator("--port 0 --state " .. proc.quote(state))
         assert.equal(2, rc)
         assert.equal("", out)
         assert.matches("state file .*not valid JSON", err)
-        os.execute("rm -rf " .. C.shq(dir))
+        files.rmdir(dir)
     end)
 end)

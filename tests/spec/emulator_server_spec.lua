@@ -6,13 +6,15 @@
 -- independent client. Service modules are replaced by stubs defined here (router option
 -- `services`), so these tests do not depend on the Detective/GuardDuty semantics.
 local C = require "emulator_client"
+local files = require "files"
+local proc = require "proc"
 local router = require "detlua.emulator.router"
 local E = require "detlua.emulator.errors"
 local model = require "aws.core.model"
 local host = require "aws.core.host"
 local scenario = require "detlua.emulator.scenario"
 
-local SRC = os.getenv("DT_SRC") or "."
+local SRC = files.SRC
 local UUID = "^%x%x%x%x%x%x%x%x%-%x%x%x%x%-4%x%x%x%-[89ab]%x%x%x%-%x%x%x%x%x%x%x%x%x%x%x%x$"
 local GRAPH = "arn:aws:detective:us-east-1:111122223333:graph:" .. string.rep("0123456789abcdef", 2)
 
@@ -479,7 +481,7 @@ end)
 
 describe("aws.core.emulator over HTTP", function()
     local emulator = require "aws.core.emulator"
-    local have_curl = C.have("curl")
+    local have_curl = proc.have("curl")
 
     it("starts on a free loopback port and stops idempotently", function()
         local srv = emulator.start { port = 0 }
@@ -527,12 +529,9 @@ describe("aws.core.emulator over HTTP", function()
         local function sigv4_curl(service, path, data, creds, extra)
             creds = creds or C.ADMIN
             local cmd = string.format("curl -s -o - -w '\\n%%{http_code}' --aws-sigv4 %s --user %s %s %s %s",
-                C.shq("aws:amz:us-east-1:" .. service), C.shq(creds.access_key_id .. ":" .. creds.secret_access_key),
-                data and ("--data-binary " .. C.shq(data)) or "", extra or "", C.shq(srv:url() .. path))
-            local p = io.popen(cmd)
-            local out = p:read("a")
-            p:close()
-            local body, code = out:match("^(.*)\n(%d+)$")
+                proc.quote("aws:amz:us-east-1:" .. service), proc.quote(creds.access_key_id .. ":" .. creds.secret_access_key),
+                data and ("--data-binary " .. proc.quote(data)) or "", extra or "", proc.quote(srv:url() .. path))
+            local body, code = proc.output(cmd):match("^(.*)\n(%d+)$")
             return tonumber(code), body
         end
 
@@ -553,17 +552,13 @@ describe("aws.core.emulator over HTTP", function()
         end)
 
         it("refuses bodies over the cap with 413 and keeps serving", function()
-            local big = C.tmpname()
-            C.write_file(big, string.rep("x", 2 * 1024 * 1024))
-            local p = io.popen("curl -s -o - -w '\\n%{http_code}' -H 'Content-Type: application/json' --data-binary @" .. big .. " " .. srv:url() .. "/graphs/list")
-            local out = p:read("a")
-            p:close()
+            local big = files.tmpname()
+            files.write(big, string.rep("x", 2 * 1024 * 1024))
+            local out = proc.output("curl -s -o - -w '\\n%{http_code}' -H 'Content-Type: application/json' --data-binary @" .. big .. " " .. srv:url() .. "/graphs/list")
             assert.equal("413", out:match("(%d+)$"))
             assert.matches("exceeds the limit of 1048576 bytes", out)
             -- chunked: no Content-Length, the cap is found while reading
-            p = io.popen("curl -s -o - -w '\\n%{http_code}' -H 'Transfer-Encoding: chunked' -H 'Content-Type: application/json' --data-binary @" .. big .. " " .. srv:url() .. "/graphs/list")
-            out = p:read("a")
-            p:close()
+            out = proc.output("curl -s -o - -w '\\n%{http_code}' -H 'Transfer-Encoding: chunked' -H 'Content-Type: application/json' --data-binary @" .. big .. " " .. srv:url() .. "/graphs/list")
             assert.equal("413", out:match("(%d+)$"))
             os.remove(big)
             assert.equal(200, (sigv4_curl("sts", "/", C.form("GetCallerIdentity"))))
@@ -585,7 +580,7 @@ describe("aws.core.emulator over HTTP", function()
                 assert.truthy(r.body ~= "")
             end
             -- a header line without a colon: MHD itself refuses the request
-            local r = C.http(srv:url(), { method = "GET", path = "/_emulator/health" }, { "-H", C.shq("X-Novalue;") })
+            local r = C.http(srv:url(), { method = "GET", path = "/_emulator/health" }, { "-H", proc.quote("X-Novalue;") })
             assert.equal(200, r.status)
             assert.equal(200, (sigv4_curl("sts", "/", C.form("GetCallerIdentity"))))
         end)
@@ -598,27 +593,26 @@ describe("aws.core.emulator over HTTP", function()
         end)
 
         it("serves concurrent clients correctly", function()
-            local dir = C.tmpname()
-            os.execute("mkdir -p " .. C.shq(dir))
+            local dir = files.tmpdir()
             local cmds = {}
             for i = 1, 8 do
                 local creds = i % 2 == 0 and C.PROD or C.ADMIN
                 cmds[#cmds + 1] = string.format("curl -s -o %s/%d.out -w '%%{http_code}' --aws-sigv4 aws:amz:us-east-1:sts --user %s --data-binary %s %s > %s/%d.code &",
-                    C.shq(dir), i, C.shq(creds.access_key_id .. ":" .. creds.secret_access_key), C.shq(C.form("GetCallerIdentity")), C.shq(srv:url() .. "/"), C.shq(dir), i)
+                    proc.quote(dir), i, proc.quote(creds.access_key_id .. ":" .. creds.secret_access_key), proc.quote(C.form("GetCallerIdentity")), proc.quote(srv:url() .. "/"), proc.quote(dir), i)
             end
             os.execute("(" .. table.concat(cmds, " ") .. " wait)")
             for i = 1, 8 do
                 local expect = i % 2 == 0 and C.PROD.account or C.ADMIN.account
-                assert.equal("200", C.read_file(dir .. "/" .. i .. ".code"))
-                assert.equal(expect, C.xml(C.read_file(dir .. "/" .. i .. ".out"), "Account"))
+                assert.equal("200", files.read(dir .. "/" .. i .. ".code"))
+                assert.equal(expect, C.xml(files.read(dir .. "/" .. i .. ".out"), "Account"))
             end
-            os.execute("rm -rf " .. C.shq(dir))
+            files.rmdir(dir)
         end)
     end)
 end)
 
 describe("detlua emulator (the command)", function()
-    if not os.getenv("DETLUA") or not C.have("curl") then
+    if not os.getenv("DETLUA") or not proc.have("curl") then
         pending("needs $DETLUA and curl")
         return
     end
@@ -659,7 +653,7 @@ describe("detlua emulator (the command)", function()
     end)
 
     it("exits 2 with the JSON path for an invalid scenario", function()
-        local rc, _, err = C.run_emulator("--port 0 --scenario " .. C.shq(SRC .. "/tests/data/scenarios/bad-account-id.json"))
+        local rc, _, err = C.run_emulator("--port 0 --scenario " .. proc.quote(SRC .. "/tests/data/scenarios/bad-account-id.json"))
         assert.equal(2, rc)
         assert.matches("accounts%[1%]%.id", err)
         rc = C.run_emulator("--port 0 --scenario /nonexistent/file.json")
@@ -667,7 +661,7 @@ describe("detlua emulator (the command)", function()
     end)
 
     it("serves a scenario file given with --scenario", function()
-        local child = C.spawn({ "--quiet", "--scenario", C.shq(SRC .. "/tests/data/scenarios/contract-example.json") })
+        local child = C.spawn({ "--quiet", "--scenario", proc.quote(SRC .. "/tests/data/scenarios/contract-example.json") })
         assert.truthy(child.url, child.errors())
         local req = C.signed { service = "sts", body = C.form("GetCallerIdentity"), host = "127.0.0.1:" .. child.port,
             creds = { access_key_id = "AKIATESTMEMBER000001", secret_access_key = "test-member-secret" } }

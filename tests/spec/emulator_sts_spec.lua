@@ -5,6 +5,9 @@
 -- documentation's response shapes (reference §9), and the AWS CLI v2 (botocore's signer and
 -- XML parser) as an independent client when /usr/bin/aws is installed.
 local C = require "emulator_client"
+local files = require "files"
+local proc = require "proc"
+local secrets = require "secrets"
 local router = require "detlua.emulator.router"
 local model = require "aws.core.model"
 local host = require "aws.core.host"
@@ -29,16 +32,10 @@ local function new_app(opts)
     return router.new(opts)
 end
 
-local function sts(a, action, params, creds)
-    return C.call(a, C.signed { service = "sts", body = C.form(action, params), creds = creds })
-end
+local sts = C.sts
 
 local function creds_of(r)
-    return {
-        access_key_id = C.xml(r.body, "AccessKeyId"),
-        secret_access_key = C.xml(r.body, "SecretAccessKey"),
-        session_token = C.xml(r.body, "SessionToken"),
-    }
+    return C.creds_of(r.body)
 end
 
 local function advance(a, seconds)
@@ -249,7 +246,7 @@ describe("emulator STS", function()
 end)
 
 describe("emulator STS with the AWS CLI", function()
-    if not C.have("/usr/bin/aws") then
+    if not proc.have("/usr/bin/aws") then
         pending("/usr/bin/aws (AWS CLI v2) is not installed")
         return
     end
@@ -260,18 +257,15 @@ describe("emulator STS with the AWS CLI", function()
 
     local function aws(creds, args)
         local env = { "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_DEFAULT_REGION=us-east-1",
-            "AWS_ACCESS_KEY_ID=" .. C.shq(creds.access_key_id), "AWS_SECRET_ACCESS_KEY=" .. C.shq(creds.secret_access_key),
+            "AWS_ACCESS_KEY_ID=" .. proc.quote(creds.access_key_id), "AWS_SECRET_ACCESS_KEY=" .. proc.quote(creds.secret_access_key),
             "AWS_PAGER=", "AWS_EC2_METADATA_DISABLED=true" }
-        if creds.session_token then env[#env + 1] = "AWS_SESSION_TOKEN=" .. C.shq(creds.session_token) end
-        local errf = C.tmpname()
-        local p = io.popen("env -u AWS_PROFILE -u AWS_SESSION_TOKEN " .. table.concat(env, " ") .. " /usr/bin/aws --endpoint-url "
-            .. srv:url() .. " --output json " .. args .. " 2>" .. errf .. "; echo \"rc=$?\"")
-        local out = p:read("a")
-        p:close()
-        local rc = tonumber(out:match("rc=(%d+)%s*$"))
-        local err = C.read_file(errf)
+        if creds.session_token then env[#env + 1] = "AWS_SESSION_TOKEN=" .. proc.quote(creds.session_token) end
+        local errf = files.tmpname()
+        local out, rc = proc.output("env -u AWS_PROFILE -u AWS_SESSION_TOKEN " .. table.concat(env, " ")
+            .. " /usr/bin/aws --endpoint-url " .. srv:url() .. " --output json " .. args .. " 2>" .. errf)
+        local err = files.read(errf)
         os.remove(errf)
-        return rc, out:gsub("rc=%d+%s*$", ""), err
+        return rc, out, err
     end
 
     local cjson = require "cjson"
@@ -291,8 +285,7 @@ describe("emulator STS with the AWS CLI", function()
         assert.matches("^ASIA", doc.Credentials.AccessKeyId)
         assert.equal("arn:aws:sts::444455556666:assumed-role/DetectiveMember/cli-test", doc.AssumedRoleUser.Arn)
         assert.truthy(doc.Credentials.Expiration)
-        local c = { access_key_id = doc.Credentials.AccessKeyId, secret_access_key = doc.Credentials.SecretAccessKey,
-            session_token = doc.Credentials.SessionToken }
+        local c = secrets.from_sts(doc.Credentials)
         rc, out, err = aws(c, "sts get-caller-identity")
         assert.equal(0, rc, err)
         doc = cjson.decode(out)

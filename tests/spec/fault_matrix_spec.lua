@@ -16,32 +16,18 @@
 local aws = require("aws")
 local http = require("aws.core.http")
 local json = require("aws.json")
-local child = require("child")
 local emulator = require("aws.core.emulator")
+local files = require("files")
+local loopback = require("loopback")
+local proc = require("proc")
+local secrets = require("secrets")
 
-local SRC = os.getenv("DT_SRC") or "."
-local DETLUA = child.detlua()
+local DETLUA = proc.detlua()
 local REGION = "us-east-1"
-
-local function path(rel)
-  return SRC .. "/" .. rel
-end
-
-local function exists(p)
-  local f = io.open(p, "rb")
-  if f then f:close() end
-  return f ~= nil
-end
-
-local function tmpname()
-  local p = os.tmpname()
-  os.remove(p)
-  return p
-end
 
 -- --- oracles from the built-in scenario --------------------------------------------------
 
-local builtin = assert(json.decode(child.run{ argv = { DETLUA, "emulator", "--print-scenario" } }.stdout))
+local builtin = assert(json.decode(proc.run{ argv = { DETLUA, "emulator", "--print-scenario" } }.stdout))
 local ALICE = "arn:aws:iam::444455556666:user/alice"
 local ALICE_INDICATORS = #builtin.investigations[ALICE].indicators
 
@@ -57,23 +43,13 @@ local STATUS = { throttle = { detective = 429, guardduty = 429, sts = 400 }, ["4
 
 -- --- workloads ------------------------------------------------------------------------
 
-local function json_lines(text)
-  local out = {}
-  for line in text:gmatch("[^\n]+") do
-    if line:sub(1, 1) == "{" then
-      local v = json.decode(line)
-      if type(v) == "table" then out[#out + 1] = v end
-    end
-  end
-  return out
-end
 
 local WORKLOADS = {
   {
     name = "paging", script = "tests/data/faults/paging.lua", args = {}, setup = 30,
     primary = { "detective", "ListMembers" },
     complete = function(r)
-      for _, v in ipairs(json_lines(r.stdout)) do
+      for _, v in ipairs(files.json_lines(r.stdout)) do
         if v.complete == true then return v.members == 30 and v.details == 30, v end
       end
       return false
@@ -83,7 +59,7 @@ local WORKLOADS = {
     name = "investigate-finding", script = "scripts/playbooks/investigate-finding.lua", args = { "--json" }, setup = 0,
     primary = { "guardduty", "ListDetectors" },
     complete = function(r)
-      for _, v in ipairs(json_lines(r.stdout)) do
+      for _, v in ipairs(files.json_lines(r.stdout)) do
         if v.indicator_count ~= nil then
           return v.indicator_count == ALICE_INDICATORS and type(v.entity) == "table" and v.entity.arn == ALICE, v
         end
@@ -98,7 +74,7 @@ local WORKLOADS = {
     error_rows = true,
     complete = function(r)
       local members, err = 0, false
-      for _, v in ipairs(json_lines(r.stdout)) do
+      for _, v in ipairs(files.json_lines(r.stdout)) do
         if v.status == "ERROR" then err = true elseif v.account_id then members = members + 1 end
       end
       return members == 30 and not err
@@ -106,10 +82,10 @@ local WORKLOADS = {
   },
   {
     name = "onboard-members", script = "scripts/playbooks/onboard-members.lua", setup = 0,
-    args = { "--csv=" .. path("tests/data/faults/members.csv"), "--format=json", "--timeout=30s" },
+    args = { "--csv=" .. files.src("tests/data/faults/members.csv"), "--format=json", "--timeout=30s" },
     primary = { "detective", "ListGraphs" },
     complete = function(r)
-      for _, v in ipairs(json_lines(r.stdout)) do
+      for _, v in ipairs(files.json_lines(r.stdout)) do
         if v.playbook == "onboard-members" then return v.total == 2 and v.enabled == 2, v end
       end
       return false
@@ -160,22 +136,11 @@ local ROWS = {
 
 -- --- running one cell -------------------------------------------------------------------
 
-local function hook(conn, url, method, what, body)
-  local status, _, answer = conn:request{ method = method, url = url .. "/_emulator/" .. what,
-    headers = { { "content-type", "application/json" } }, body = body and json.encode(body) or nil }
-  assert(status == 200, "/_emulator/" .. what .. ": HTTP " .. tostring(status) .. " " .. tostring(answer))
-  return json.decode(answer)
-end
+local hook = loopback.emulator_hook
 
+-- The audit log's records; the log is removed.
 local function audit_records(p)
-  local out = {}
-  local f = io.open(p, "rb")
-  if not f then return out end
-  for line in f:lines() do
-    local v = json.decode(line)
-    if type(v) == "table" then out[#out + 1] = v end
-  end
-  f:close()
+  local out = files.json_records(p)
   os.remove(p)
   return out
 end
@@ -187,7 +152,7 @@ local function run_cell(w, row)
   local conn = http.new{}
   local ok, cell = pcall(function()
     local d = aws.client("detective", { endpoint = url, region = REGION, max_attempts = 1,
-      credentials = { access_key_id = creds.access_key_id, secret_access_key = creds.secret_access_key } })
+      credentials = secrets.plain(creds) })
     local graph = d:create_graph{}.GraphArn
     if w.setup > 0 then
       local accounts = {}
@@ -200,14 +165,14 @@ local function run_cell(w, row)
     local spec = row.spec:gsub("^P:", w.primary[1] .. "." .. w.primary[2] .. ":")
     hook(conn, url, "POST", "faults", { spec = spec })
     hook(conn, url, "POST", "stats", { reset = true })
-    local audit = tmpname()
+    local audit = files.tmpname()
     local argv = { "timeout", "60", DETLUA, "run", "--endpoint-url", url, "--region", REGION,
       "--audit-log", audit }
     if row.debug then argv[#argv + 1] = "--debug" end
-    argv[#argv + 1] = path("tests/data/faults/wrapper.lua")
+    argv[#argv + 1] = files.src("tests/data/faults/wrapper.lua")
     for _, a in ipairs(w.args) do argv[#argv + 1] = a end
-    local r = child.run{ argv = argv, env = {
-      FAULTS_SCRIPT = path(w.script), FAULTS_READ_TIMEOUT_MS = row.read_timeout_ms and tostring(row.read_timeout_ms) or nil,
+    local r = proc.run{ argv = argv, env = {
+      FAULTS_SCRIPT = files.src(w.script), FAULTS_READ_TIMEOUT_MS = row.read_timeout_ms and tostring(row.read_timeout_ms) or nil,
       FAULTS_BACKOFF_SCALE = "0.1",
       AWS_ACCESS_KEY_ID = creds.access_key_id, AWS_SECRET_ACCESS_KEY = creds.secret_access_key,
       AWS_CONFIG_FILE = "/dev/null", AWS_SHARED_CREDENTIALS_FILE = "/dev/null", AWS_EC2_METADATA_DISABLED = "true",
@@ -391,7 +356,7 @@ local function judge(w, row, cell)
   else
     assert.is_true(w.error_rows, "exit 0 after a failed call\n" .. describe_run(cell))
     local found = false
-    for _, v in ipairs(json_lines(r.stdout)) do
+    for _, v in ipairs(files.json_lines(r.stdout)) do
       if v.status == "ERROR" and tostring(v.reason):find(code, 1, true) then found = true end
     end
     assert.is_true(found, "no ERROR row naming " .. code .. "\n" .. describe_run(cell))
@@ -408,7 +373,7 @@ local total_faults, total_requests = 0, 0
 describe("fault matrix", function()
   for _, row in ipairs(ROWS) do
     for _, w in ipairs(WORKLOADS) do
-      local applies = (not row.only or row.only[w.name]) and exists(path(w.script))
+      local applies = (not row.only or row.only[w.name]) and files.exists(files.src(w.script))
       if applies then
         it(row.name .. " x " .. w.name, function()
           matrix[row.name] = matrix[row.name] or {}
@@ -438,7 +403,7 @@ describe("fault matrix", function()
   it("prints the matrix", function()
     local names = {}
     for _, w in ipairs(WORKLOADS) do
-      if exists(path(w.script)) then names[#names + 1] = w.name end
+      if files.exists(files.src(w.script)) then names[#names + 1] = w.name end
     end
     -- a grid first (R recovered, OK nothing to retry, F failed as specified, ! a check
     -- failed), then every cell in words

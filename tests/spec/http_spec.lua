@@ -5,45 +5,26 @@
 -- record headers and bodies. Environment-dependent cases (proxy variables,
 -- AWS_CA_BUNDLE) run in a child detlua with its own environment.
 local H = require("aws.core.http")
-local host = require("aws.core.host")
 local cjson = require("cjson")
+local files = require("files")
+local loopback = require("loopback")
+local proc = require("proc")
 
-local PY = "/usr/bin/python3"
-local SRC = os.getenv("DT_SRC") or "."
-local SERVER = SRC .. "/tests/helpers/http_test_server.py"
+local SERVER = files.src("tests/helpers/http_test_server.py")
 local DETLUA = os.getenv("DETLUA")
+local q = proc.quote
 
-local function q(s)
-  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
-
-local function exists(p)
-  local f = io.open(p, "rb")
-  if f then f:close() return true end
-  return false
-end
-
-local function slurp(p)
-  local f = io.open(p, "rb")
-  if not f then return "" end
-  local s = f:read("a")
-  f:close()
-  return s
-end
-
+-- The output of a shell command line (its status is not needed here).
 local function run(cmd)
-  local p = io.popen(cmd, "r")
-  local out = p:read("a")
-  p:close()
-  return out
+  return (proc.output(cmd))
 end
 
 local function hex(s)
   return (s:gsub(".", function(c) return string.format("%02x", c:byte()) end))
 end
 
-local have_python = exists(PY) and exists(SERVER)
-local have_openssl = os.execute("command -v openssl >/dev/null 2>&1") == true
+local have_python = files.exists(proc.PYTHON) and files.exists(SERVER)
+local have_openssl = proc.have("openssl")
 
 -- In-process requests follow the proxy variables of the test's own environment; a
 -- proxy there that is not bypassed for 127.0.0.1 would reroute them.
@@ -56,35 +37,13 @@ local function env_proxy_in_the_way()
 end
 
 local tmpdir
-local pids = {}
 
 local function start_server(name, args)
-  local pf = tmpdir .. "/" .. name .. ".port"
-  local log = tmpdir .. "/" .. name .. ".log"
-  os.execute(string.format("%s %s --port-file %s --parent-pid %d %s >%s 2>&1 &", PY, q(SERVER),
-    q(pf), host.pid(), args or "", q(log)))
-  for _ = 1, 400 do
-    local f = io.open(pf, "r")
-    if f then
-      local port, pid = f:read("n", "n")
-      f:close()
-      if port and pid then
-        pids[#pids + 1] = pid
-        return port
-      end
-    end
-    host.sleep_ms(25)
-  end
-  error("test server " .. name .. " did not start: " .. slurp(log))
-end
-
-local function stop_servers()
-  for _, pid in ipairs(pids) do os.execute("kill " .. pid .. " 2>/dev/null") end
-  pids = {}
+  return loopback.start_python(SERVER, tmpdir, name, args)
 end
 
 local function free_port()
-  return tonumber(run(PY .. " " .. q(SERVER) .. " --free-port")) or error("no free port")
+  return tonumber(run(proc.PYTHON .. " " .. q(SERVER) .. " --free-port")) or error("no free port")
 end
 
 -- A child detlua with its own environment: prints status and body, or the error code.
@@ -100,27 +59,21 @@ end
 
 local function child(env, url)
   local script = tmpdir .. "/child.lua"
-  if not exists(script) then
-    local f = assert(io.open(script, "w"))
-    f:write(CHILD)
-    f:close()
-  end
+  if not files.exists(script) then files.write(script, CHILD) end
   return run(string.format("env %s %s %s %s 2>&1", env, q(DETLUA), q(script), q(url)))
 end
 
 local function mkcerts(dir)
   local function sh(cmd)
     local ok = os.execute("cd " .. q(dir) .. " && " .. cmd .. " >>openssl.log 2>&1")
-    assert(ok, "openssl failed: " .. slurp(dir .. "/openssl.log"))
+    assert(ok, "openssl failed: " .. (files.read(dir .. "/openssl.log") or ""))
   end
   local ec = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
   sh("openssl req -x509 " .. ec .. " -keyout ca.key -out ca.pem -days 2 -subj '/CN=detlua test CA'"
     .. " -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign")
   local sans = { good = "IP:127.0.0.1,DNS:localhost", wrong = "DNS:other.invalid" }
   for name, san in pairs(sans) do
-    local f = assert(io.open(dir .. "/" .. name .. ".ext", "w"))
-    f:write("subjectAltName=", san, "\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n")
-    f:close()
+    files.write(dir .. "/" .. name .. ".ext", "subjectAltName=" .. san .. "\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n")
     sh("openssl req -new " .. ec .. " -keyout " .. name .. ".key -out " .. name .. ".csr -subj /CN="
       .. name)
     sh("openssl x509 -req -in " .. name .. ".csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2"
@@ -186,17 +139,15 @@ describe("aws.core.http against local servers", function()
   local port, proxy_port, base
 
   setup(function()
-    tmpdir = os.tmpname()
-    os.remove(tmpdir)
-    assert(os.execute("mkdir -p " .. q(tmpdir)))
+    tmpdir = files.tmpdir()
     port = start_server("echo")
     proxy_port = start_server("proxy", "--proxy")
     base = "http://127.0.0.1:" .. port
   end)
 
   teardown(function()
-    stop_servers()
-    if tmpdir then os.execute("rm -rf " .. q(tmpdir)) end
+    loopback.stop_all()
+    files.rmdir(tmpdir)
   end)
 
   local function expect_error(code, retryable, ...)
@@ -476,7 +427,7 @@ describe("aws.core.http against local servers", function()
 
     setup(function()
       local dir = tmpdir .. "/tls"
-      assert(os.execute("mkdir -p " .. q(dir)))
+      files.mkdir(dir)
       mkcerts(dir)
       ca = dir .. "/ca.pem"
       tls_port = start_server("tls", "--tls-cert " .. q(dir .. "/good.pem") .. " --tls-key "

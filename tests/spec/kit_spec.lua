@@ -4,6 +4,8 @@
 -- fixed epoch values whose UTC form is known independently (1700000000 is
 -- 2023-11-14T22:13:20Z); emitted JSON is read back with lua-cjson.
 local K = require("kit_support")
+local files = require("files")
+local proc = require("proc")
 local kit = require("detlua.kit")
 local redact = require("aws.redact")
 local cjson = require("cjson")
@@ -91,7 +93,7 @@ describe("emit", function()
     local t = fake()
     t.kit.emit{ zeta = 1, alpha = { "a", "b" }, mid = { x = true }, name = "g" }
     t.kit.emit{ n = 2 }
-    local lines = K.lines(t.out:text())
+    local lines = files.lines(t.out:text())
     assert.equals(2, #lines)
     assert.equals('{"alpha":["a","b"],"mid":{"x":true},"name":"g","zeta":1}', lines[1])
     assert.same({ zeta = 1, alpha = { "a", "b" }, mid = { x = true }, name = "g" }, cjson.decode(lines[1]))
@@ -209,11 +211,11 @@ describe("detlua run with the kit", function()
   it("gives args, logs on stderr and emits JSON lines on stdout", function()
     local r = K.run_playbook(playbook, nil, { "--account=444455556666", "--verbose", "extra" })
     assert.equals(0, r.code, r.stderr)
-    local out = K.lines(r.stdout)
+    local out = files.lines(r.stdout)
     assert.equals(2, #out)
     assert.same({ account = "444455556666", verbose = true, rest = "extra" }, cjson.decode(out[1]))
     assert.same({ confirmed = false }, cjson.decode(out[2]))
-    local err = K.lines(r.stderr)
+    local err = files.lines(r.stderr)
     assert.matches("^%d%d%d%d%-%d%d%-%d%dT%d%d:%d%d:%d%dZ INFO  checking 444455556666 in default$", err[1])
     assert.matches("WARN  Remove member 444455556666? -> no", err[2], 1, true)
     K.assert_no_secrets(r.stdout .. r.stderr)
@@ -222,21 +224,15 @@ describe("detlua run with the kit", function()
   it("--yes answers confirm", function()
     local r = K.run_playbook(playbook, { "--yes" }, { "--account=1" })
     assert.equals(0, r.code, r.stderr)
-    assert.same({ confirmed = true }, cjson.decode(K.lines(r.stdout)[2]))
+    assert.same({ confirmed = true }, cjson.decode(files.lines(r.stdout)[2]))
   end)
 
   it("asks on a real terminal", function()
-    if os.execute("command -v script >/dev/null 2>&1") ~= true then pending("needs util-linux script") return end
-    local file = K.tmpname(".lua")
-    K.write(file, 'emit{ answer = confirm("Delete 3 members?") }\n')
-    local child = require("child")
+    if not proc.have("script") then pending("needs util-linux script") return end
+    local file = files.write(files.tmpname(".lua"), 'emit{ answer = confirm("Delete 3 members?") }\n')
     local function ask(answer)
-      local cmd = "printf '" .. answer .. "\\n' | script -qec " .. child.quote(child.detlua() .. " run --local " .. file)
-        .. " /dev/null"
-      local p = io.popen(cmd)
-      local out = p:read("a")
-      p:close()
-      return out
+      return (proc.output("printf '" .. answer .. "\\n' | script -qec "
+        .. proc.quote(proc.detlua() .. " run --local " .. file) .. " /dev/null"))
     end
     local yes, no = ask("y"), ask("n")
     os.remove(file)

@@ -5,8 +5,10 @@
 local aws = require("aws")
 local client = require("aws.client")
 local http = require("aws.core.http")
-local json = require("aws.json")
-local child = require("child")
+local files = require("files")
+local loopback = require("loopback")
+local proc = require("proc")
+local secrets = require("secrets")
 
 local K = {}
 
@@ -17,22 +19,10 @@ K.PROD = "444455556666"
 K.DEV = "777788889999"
 K.SANDBOX = "555566667777"
 
--- Every secret key of a scenario (to search outputs for).
-function K.secrets(sc)
-  local out = {}
-  for _, a in ipairs((sc or K.scenario()).accounts) do
-    if a.secret_access_key then out[#out + 1] = a.secret_access_key end
-    for _, k in ipairs(a.keys or {}) do out[#out + 1] = k.secret_access_key end
-  end
-  return out
-end
-
+-- Fails when text holds a secret key of sc (default: the built-in scenario), a signature
+-- or an Authorization value.
 function K.assert_no_secrets(text, sc, what)
-  for _, s in ipairs(K.secrets(sc)) do
-    assert(not text:find(s, 1, true), (what or "output") .. " contains a secret key")
-  end
-  assert(not text:find("Signature=%x"), (what or "output") .. " contains a signature")
-  assert(not text:find("AWS4%-HMAC%-SHA256 Credential="), (what or "output") .. " contains an Authorization value")
+  secrets.assert_no_secrets(text, sc or K.scenario(), what, { authorization = true })
 end
 
 -- K.start{settings = {detective = {...}}, scenario_table = tbl} -> env
@@ -42,10 +32,7 @@ function K.start(o)
   local srv = require("aws.core.emulator").start{ host = "127.0.0.1", port = 0, settings = o.settings,
     scenario_table = sc }
   local env = { srv = srv, scenario = sc, url = srv:url(), conn = http.new{} }
-  local keys = {}
-  for _, a in ipairs(sc.accounts) do
-    if a.access_key_id then keys[a.id] = { access_key_id = a.access_key_id, secret_access_key = a.secret_access_key } end
-  end
+  local keys = secrets.keys_by_account(sc)
   env.keys = keys
   function env:client(service, account, extra)
     local opts = { endpoint = self.url, region = "us-east-1", credentials = keys[account or K.ADMIN] }
@@ -55,10 +42,7 @@ function K.start(o)
   env.detective = env:client("detective")
   -- POST /_emulator/<path> with a JSON body; returns the decoded answer.
   function env:admin(path, body)
-    local status, _, answer = self.conn:request{ method = "POST", url = self.url .. "/_emulator/" .. path,
-      headers = { { "content-type", "application/json" } }, body = json.encode(body or {}) }
-    assert(status == 200, "emulator " .. path .. ": HTTP " .. tostring(status) .. " " .. tostring(answer))
-    return json.decode(answer)
+    return loopback.emulator_hook(self.conn, self.url, "POST", path, body or {})
   end
   function env:advance(seconds)
     return self:admin("clock", { advance_seconds = seconds })
@@ -103,50 +87,17 @@ function K.fake_sleep(env, fn)
   return pauses
 end
 
-function K.tmpname(suffix)
-  local p = os.tmpname()
-  os.remove(p)
-  return p .. (suffix or "")
-end
-
-function K.write(path, text)
-  local f = assert(io.open(path, "wb"))
-  f:write(text)
-  f:close()
-end
-
-function K.read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
-
 -- Runs `detlua run --local [host options] FILE [args]` with the playbook text.
 -- Returns {code, stdout, stderr}.
 function K.run_playbook(text, host_opts, args, stdin)
-  local file = K.tmpname(".lua")
-  K.write(file, text)
-  local argv = { child.detlua(), "run", "--local" }
+  local file = files.write(files.tmpname(".lua"), text)
+  local argv = { proc.detlua(), "run", "--local" }
   for _, a in ipairs(host_opts or {}) do argv[#argv + 1] = a end
   argv[#argv + 1] = file
   for _, a in ipairs(args or {}) do argv[#argv + 1] = a end
-  local r = child.run{ argv = argv, stdin = stdin }
+  local r = proc.run{ argv = argv, stdin = stdin }
   os.remove(file)
   return r
-end
-
-function K.detlua(argv, stdin)
-  local full = { child.detlua() }
-  for _, a in ipairs(argv) do full[#full + 1] = a end
-  return child.run{ argv = full, stdin = stdin }
-end
-
-function K.lines(text)
-  local out = {}
-  for l in text:gmatch("([^\n]*)\n") do out[#out + 1] = l end
-  return out
 end
 
 return K

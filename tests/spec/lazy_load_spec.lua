@@ -2,10 +2,10 @@
 -- the credential sources): each is reachable exactly as before, from a fresh process, and
 -- a one-call process does not load what it does not use. Every check runs in a child
 -- detlua so that nothing this spec runner loaded hides a missing require.
-local child = require("child")
+local proc = require("proc")
 
 local function fresh(chunk)
-  local r = child.run{ argv = { child.detlua(), "-e", chunk },
+  local r = proc.run{ argv = { proc.detlua(), "-e", chunk },
     env = { AWS_ACCESS_KEY_ID = "AKIDLAZYLOAD00000001", AWS_SECRET_ACCESS_KEY = "lazy/secret",
       AWS_REGION = "us-east-1", AWS_CONFIG_FILE = "/dev/null", AWS_SHARED_CREDENTIALS_FILE = "/dev/null" } }
   assert.equal(0, r.code, r.stderr)
@@ -86,7 +86,7 @@ describe("lazily loaded parts of aws", function()
   it("a dry-run client loads the dry-run hook by itself", function()
     -- `detlua call` installs no playbook kit (which would load aws.dryrun): the client's
     -- dry_run option alone must keep the mutating call from being sent.
-    local r = child.run{ argv = { child.detlua(), "call", "detective", "create-graph", "{}", "--dry-run",
+    local r = proc.run{ argv = { proc.detlua(), "call", "detective", "create-graph", "{}", "--dry-run",
       "--endpoint-url", "http://127.0.0.1:9", "--compact" },
       env = { AWS_ACCESS_KEY_ID = "AKIDLAZYLOAD00000001", AWS_SECRET_ACCESS_KEY = "lazy/secret",
         AWS_REGION = "us-east-1", AWS_CONFIG_FILE = "/dev/null", AWS_SHARED_CREDENTIALS_FILE = "/dev/null" } }
@@ -112,7 +112,7 @@ describe("lazily loaded parts of aws", function()
 
   it("detlua call loads neither the playbook kit nor unused helpers", function()
     -- A call that fails at validation (no I/O) still goes through the whole start-up.
-    local r = child.run{ argv = { child.detlua(), "call", "detective", "list-members", "{}" } }
+    local r = proc.run{ argv = { proc.detlua(), "call", "detective", "list-members", "{}" } }
     assert.equal(2, r.code, r.stderr)
     assert.truthy(r.stderr:find("GraphArn"), r.stderr)
     local out = fresh([[

@@ -6,22 +6,16 @@
 -- so an option added to one and not the other fails here with its name. The help comes
 -- from the built binary ($DETLUA --help) when it can be run, else from detlua.cli.USAGE.
 -- When groff is installed, the page must also format without warnings.
-local src = os.getenv("DT_SRC") or "."
+local files = require("files")
+local proc = require("proc")
+local tables = require("tables")
 
-local function read_file(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local MAN_PAGE = files.src("docs/detlua.1")
 
+-- What a command line prints when it exits 0; else nil and what it printed.
 local function run(cmd)
-  local h = io.popen(cmd)
-  if not h then return nil end
-  local out = h:read("a")
-  local ok = h:close()
-  return ok and out or nil, out
+  local out, status = proc.output(cmd)
+  return status == 0 and out or nil, out
 end
 
 -- Option tokens: one or two dashes then a letter, at the start of a word (after
@@ -48,21 +42,16 @@ end
 local function help_text()
   local bin = os.getenv("DETLUA")
   if bin and bin ~= "" then
-    local out = run("'" .. bin .. "' --help 2>/dev/null")
+    local out = run(proc.quote(bin) .. " --help 2>/dev/null")
     if out and out ~= "" then return out end
   end
   return require("detlua.cli").USAGE
 end
 
-local function sorted(set)
-  local t = {}
-  for k in pairs(set) do t[#t + 1] = k end
-  table.sort(t)
-  return t
-end
+local sorted = tables.sorted_keys
 
 describe("docs/detlua.1", function()
-  local page = read_file(src .. "/docs/detlua.1")
+  local page = files.read(MAN_PAGE)
 
   it("exists and is a man(7) page for section 1", function()
     assert.is_string(page)
@@ -91,11 +80,11 @@ describe("docs/detlua.1", function()
   end)
 
   it("formats without groff warnings", function()
-    if not run("command -v groff >/dev/null 2>&1 && echo yes") then
+    if not proc.have("groff") then
       pending("groff is not installed")
       return
     end
-    local out, raw = run("groff -man -ww -z '" .. src .. "/docs/detlua.1' 2>&1")
+    local out, raw = run("groff -man -ww -z " .. proc.quote(MAN_PAGE) .. " 2>&1")
     assert.is_string(out, raw)
     assert.equal("", out)
   end)

@@ -6,22 +6,17 @@
 -- xform_name (Debian's /usr/bin/python3) is the oracle for lua_name. Parts whose oracle is
 -- missing are reported as pending, not failed.
 local model = require("aws.core.model")
-
-local function read_file(path)
-    local f = io.open(path, "rb")
-    if not f then return nil end
-    local s = f:read("a")
-    f:close()
-    return s
-end
+local files = require("files")
+local proc = require("proc")
+local tables = require("tables")
 
 local shared = os.getenv("DT_SHARED")
 local have_cjson, cjson = pcall(require, "cjson")
 local function load_json(path)
-    local text = read_file(path)
+    local text = files.read(path)
     return text and cjson.decode(text)
 end
-local have_models = have_cjson and shared and read_file(shared .. "/models/detective/service-2.json") ~= nil
+local have_models = have_cjson and shared and files.read(shared .. "/models/detective/service-2.json") ~= nil
 
 local SERVICES = { "detective", "guardduty", "sts" }
 
@@ -29,12 +24,7 @@ local function is_null(v)
     return v == nil or (have_cjson and v == cjson.null)
 end
 
-local function sorted_keys(t)
-    local ks = {}
-    for k in pairs(t or {}) do ks[#ks + 1] = k end
-    table.sort(ks)
-    return ks
-end
+local sorted_keys = tables.sorted_keys
 
 describe("aws.core.model", function()
     it("lists the bound services", function()
@@ -125,17 +115,14 @@ end)
 -- lua_name against botocore.xform_name
 
 local function botocore_names(names)
-    local cmd = "/usr/bin/python3 -c 'import sys\nfrom botocore import xform_name\n" ..
+    local cmd = proc.PYTHON .. " -c 'import sys\nfrom botocore import xform_name\n" ..
                     "for n in sys.argv[1:]: print(n, xform_name(n))' " .. table.concat(names, " ") ..
                     " 2>/dev/null"
-    local p = io.popen(cmd, "r")
-    if not p then return nil end
     local out = {}
-    for line in p:lines() do
+    for line in proc.output(cmd):gmatch("[^\n]+") do
         local n, x = line:match("^(%S+) (%S+)$")
         if n then out[n] = x end
     end
-    p:close()
     return next(out) and out or nil
 end
 
@@ -307,7 +294,7 @@ for _, sn in ipairs(SERVICES) do
         it("pages what the paginator files declare and every NextToken operation", function()
             local declared = {}
             for _, f in ipairs({ "paginators-1.json", "paginators.aws-sdk-js-v2.json" }) do
-                local p = read_file(dir .. "/" .. f) and load_json(dir .. "/" .. f)
+                local p = files.read(dir .. "/" .. f) and load_json(dir .. "/" .. f)
                 for on, spec in pairs(p and p.pagination or {}) do
                     declared[on] = declared[on] or {}
                     for k, v in pairs(spec) do declared[on][k] = v end

@@ -5,6 +5,7 @@
 -- state read after each run, through the administrator's, the member's and the management
 -- account's own clients.
 local S = require("playbooks_support")
+local files = require("files")
 
 local OFFBOARD = "scripts/playbooks/offboard-member.lua"
 local ENABLE_ORG = "scripts/playbooks/enable-organization.lua"
@@ -166,7 +167,7 @@ describe("enable-organization", function()
 
   local function csv_ids()
     local ids = {}
-    for _, r in ipairs((S.parse_csv(S.read(S.path(ORG_CSV))))) do ids[#ids + 1] = r.AccountId end
+    for _, r in ipairs((S.parse_csv(assert(files.read(files.src(ORG_CSV)))))) do ids[#ids + 1] = r.AccountId end
     return ids
   end
 
@@ -185,7 +186,7 @@ describe("enable-organization", function()
   end
 
   it("designates the administrator, turns on auto-enable and enables the existing accounts", function()
-    local r = srv:run(ENABLE_ORG, { "--management-role=" .. mgmt_role(), "--csv=" .. S.path(ORG_CSV) })
+    local r = srv:run(ENABLE_ORG, { "--management-role=" .. mgmt_role(), "--csv=" .. files.src(ORG_CSV) })
     assert.equal(1, r.code, r.describe) -- not every account can be ENABLED
     S.assert_no_secrets(r, sc)
     assert.equal("now", r.json.designated)
@@ -202,7 +203,7 @@ describe("enable-organization", function()
     check_members(r, want)
 
     -- again: nothing to designate, same outcome
-    r = srv:run(ENABLE_ORG, { "--management-role=" .. mgmt_role(), "--csv=" .. S.path(ORG_CSV), "--format=json" })
+    r = srv:run(ENABLE_ORG, { "--management-role=" .. mgmt_role(), "--csv=" .. files.src(ORG_CSV), "--format=json" })
     assert.equal(1, r.code, r.describe)
     assert.equal("already", r.json.designated)
     assert.equal(1, #r.lines)
@@ -218,7 +219,7 @@ describe("enable-organization", function()
   end)
 
   it("an organization account removed by offboard-member can be enabled again", function()
-    srv:run(ENABLE_ORG, { "--management-role=" .. mgmt_role(), "--csv=" .. S.path(ORG_CSV) })
+    srv:run(ENABLE_ORG, { "--management-role=" .. mgmt_role(), "--csv=" .. files.src(ORG_CSV) })
     local want = expected(csv_ids())
     local id
     for k, w in pairs(want) do if w.status == "ENABLED" then id = k end end
@@ -227,7 +228,7 @@ describe("enable-organization", function()
     assert.equal("organization account", r.json.disassociate_skipped)
     assert.equal(true, r.json.deleted)
     assert.is_nil(S.members(srv, { id })[id])
-    r = srv:run(ENABLE_ORG, { "--management-role=" .. mgmt_role(), "--csv=" .. S.path(ORG_CSV) })
+    r = srv:run(ENABLE_ORG, { "--management-role=" .. mgmt_role(), "--csv=" .. files.src(ORG_CSV) })
     check_members(r, want)
   end)
 
@@ -242,7 +243,7 @@ describe("enable-organization", function()
   end)
 
   it("--dry-run designates nothing", function()
-    local r = srv:run(ENABLE_ORG, { "--management-role=" .. mgmt_role(), "--csv=" .. S.path(ORG_CSV) }, { "--dry-run" })
+    local r = srv:run(ENABLE_ORG, { "--management-role=" .. mgmt_role(), "--csv=" .. files.src(ORG_CSV) }, { "--dry-run" })
     assert.equal(0, r.code, r.describe)
     assert.equal("planned", r.json.designated)
     local mgmt = srv:role_client("detective", mgmt_role())

@@ -5,6 +5,8 @@
 -- ACCEPTED_BUT_DISABLED / VOLUME_UNKNOWN, the rest ENABLED), the emulator's state read after
 -- the run, and the audit log (which calls were really sent).
 local S = require("playbooks_support")
+local files = require("files")
+local tables = require("tables")
 
 local SCRIPT = "scripts/playbooks/onboard-members.lua"
 local SCENARIO = "tests/data/playbooks/onboard.json"
@@ -45,7 +47,7 @@ local function expected(sc, rows, role_name)
 end
 
 local function csv_rows(rel)
-  return (S.parse_csv(S.read(S.path(rel))))
+  return (S.parse_csv(assert(files.read(files.src(rel)))))
 end
 
 local function ids_of(rows)
@@ -55,9 +57,7 @@ local function ids_of(rows)
 end
 
 local function by_account(list)
-  local by = {}
-  for _, a in ipairs(list or {}) do by[a.account_id] = a end
-  return by
+  return tables.index(list, "account_id")
 end
 
 -- Checks a finished run's report and the emulator state against the expectation.
@@ -90,8 +90,8 @@ end
 
 describe("onboard-members", function()
   it("reports every bad CSV row with its line number and sends nothing", function()
-    local log = S.tmpname()
-    local r = S.run_local(SCENARIO, SCRIPT, { "--csv=" .. S.path(BAD_CSV) }, { "--audit-log", log })
+    local log = files.tmpname()
+    local r = S.run_local(SCENARIO, SCRIPT, { "--csv=" .. files.src(BAD_CSV) }, { "--audit-log", log })
     assert.equal(2, r.code, r.describe)
     local lines = {}
     for _, e in ipairs(r.json.errors) do lines[#lines + 1] = e.line end
@@ -101,13 +101,13 @@ describe("onboard-members", function()
       assert.truthy(r.stderr:find("members%-bad%.csv:" .. n .. ": "), "stderr names line " .. n)
     end
     assert.truthy(r.stderr:find("nothing was sent", 1, true))
-    assert.same({}, S.audit_records(log))
+    assert.same({}, files.json_records(log))
     os.remove(log)
   end)
 
   it("rejects missing or contradictory arguments with exit status 2", function()
     for _, a in ipairs({ {}, { "--concurrency=0" }, { "--timeout=later" }, { "--csv" }, { "--role-name=a b" },
-        { "--csv=" .. S.path("tests/data/playbooks/no-such.csv") } }) do
+        { "--csv=" .. files.src("tests/data/playbooks/no-such.csv") } }) do
       local r = S.run_local(SCENARIO, SCRIPT, a)
       assert.equal(2, r.code, (a[1] or "(none)") .. ": " .. r.describe)
     end
@@ -148,7 +148,7 @@ describe("onboard-members", function()
       for _, w in pairs(want) do seen[w.reason or w.status] = true end
       for _, k in ipairs({ "ENABLED", "VERIFICATION_FAILED", "assume", "VOLUME_UNKNOWN" }) do assert.truthy(seen[k], k) end
 
-      local r = srv:run(SCRIPT, { "--csv=" .. S.path(CSV), "--concurrency=3" })
+      local r = srv:run(SCRIPT, { "--csv=" .. files.src(CSV), "--concurrency=3" })
       assert.equal(1, r.code, r.describe) -- stragglers remain
       S.assert_no_secrets(r, srv.scenario)
       assert.equal(#rows, r.json.total)
@@ -159,7 +159,7 @@ describe("onboard-members", function()
 
       -- a second run changes nothing that was settled and reports the same
       local before = S.members(srv, ids_of(rows))
-      local r2 = srv:run(SCRIPT, { "--csv=" .. S.path(CSV) })
+      local r2 = srv:run(SCRIPT, { "--csv=" .. files.src(CSV) })
       assert.equal(1, r2.code, r2.describe)
       check_outcome(srv, r2, want)
       local after = S.members(srv, ids_of(rows))
@@ -172,13 +172,13 @@ describe("onboard-members", function()
 
     it("--dry-run reads and plans but sends no mutating call", function()
       srv = S.server(SCENARIO)
-      local log = S.tmpname()
-      local r = srv:run(SCRIPT, { "--csv=" .. S.path(CSV) }, { "--dry-run", "--audit-log", log })
+      local log = files.tmpname()
+      local r = srv:run(SCRIPT, { "--csv=" .. files.src(CSV) }, { "--dry-run", "--audit-log", log })
       assert.equal(0, r.code, r.describe)
       assert.equal(true, r.json.dry_run)
       for _, a in ipairs(r.json.accounts) do assert.equal("invite", a.action) end
       assert.equal(0, #srv:client("detective"):list_graphs{}.GraphList)
-      local recs = S.audit_records(log)
+      local recs = files.json_records(log)
       assert.truthy(#recs > 0)
       for _, rec in ipairs(recs) do
         if not S.read_only(rec.operation) then
@@ -190,10 +190,10 @@ describe("onboard-members", function()
       -- after a real run, the plan follows the members' states and still changes nothing
       local rows = csv_rows(CSV)
       local want = expected(srv.scenario, rows)
-      srv:run(SCRIPT, { "--csv=" .. S.path(CSV) })
+      srv:run(SCRIPT, { "--csv=" .. files.src(CSV) })
       local before = S.members(srv, ids_of(rows))
-      log = S.tmpname()
-      r = srv:run(SCRIPT, { "--csv=" .. S.path(CSV), "--format=json" }, { "--dry-run", "--audit-log", log })
+      log = files.tmpname()
+      r = srv:run(SCRIPT, { "--csv=" .. files.src(CSV), "--format=json" }, { "--dry-run", "--audit-log", log })
       assert.equal(0, r.code, r.describe)
       assert.equal(1, #r.lines) -- --format=json: the JSON line only
       local plan = by_account(r.json.accounts)
@@ -201,7 +201,7 @@ describe("onboard-members", function()
         local action = (w.status == "VERIFICATION_FAILED" and "invite") or (w.status == "INVITED" and "accept") or "none"
         assert.equal(action, plan[id].action, id)
       end
-      for _, rec in ipairs(S.audit_records(log)) do
+      for _, rec in ipairs(files.json_records(log)) do
         if not S.read_only(rec.operation) then assert.equal("dry-run", rec.outcome, rec.operation) end
       end
       local after = S.members(srv, ids_of(rows))
@@ -215,13 +215,13 @@ describe("onboard-members", function()
     it("waits for verification, and reports accounts still pending at the deadline", function()
       srv = S.server(SCENARIO, { detective = { verification_delay_seconds = 2 } })
       local rows = csv_rows(CSV)
-      local r = srv:run(SCRIPT, { "--csv=" .. S.path(CSV), "--timeout=30s" })
+      local r = srv:run(SCRIPT, { "--csv=" .. files.src(CSV), "--timeout=30s" })
       assert.equal(1, r.code, r.describe)
       check_outcome(srv, r, expected(srv.scenario, rows))
       srv:stop()
 
       srv = S.server(SCENARIO, { detective = { verification_delay_seconds = 3600 } })
-      r = srv:run(SCRIPT, { "--csv=" .. S.path(CSV), "--timeout=1s" })
+      r = srv:run(SCRIPT, { "--csv=" .. files.src(CSV), "--timeout=1s" })
       assert.equal(1, r.code, r.describe)
       assert.equal(0, r.json.enabled)
       for _, a in ipairs(r.json.accounts) do

@@ -4,6 +4,8 @@
 -- the sighting times the window is built from), read here independently of the playbook,
 -- and the emulator's state after the run (archived finding, investigation state).
 local S = require("playbooks_support")
+local files = require("files")
+local tables = require("tables")
 local time = require("aws.time")
 
 local SCRIPT = "scripts/playbooks/investigate-finding.lua"
@@ -43,11 +45,7 @@ local function fixture_indicators(sc, entity)
   return by, inv
 end
 
-local function count(t)
-  local n = 0
-  for _ in pairs(t or {}) do n = n + 1 end
-  return n
-end
+local count = tables.count
 
 -- Checks the emitted indicators and the summary text against the fixture.
 local function check_indicators(r, sc, entity)
@@ -271,7 +269,7 @@ describe("investigate-finding", function()
 
     it("--dry-run plans the investigation and changes nothing", function()
       local f = expected_finding(srv.scenario, 7)
-      local log = S.tmpname()
+      local log = files.tmpname()
       local r = srv:run(SCRIPT, { "--create-graph", "--archive", "--state=ARCHIVED" }, { "--dry-run", "--yes", "--audit-log", log })
       assert.equal(0, r.code, r.describe)
       assert.equal(true, r.json.dry_run)
@@ -280,7 +278,7 @@ describe("investigate-finding", function()
       local s0, s1 = scope_of(f, 24 * 3600)
       assert.equal(s0, r.json.scope_start)
       assert.equal(s1, r.json.scope_end)
-      for _, rec in ipairs(S.audit_records(log)) do
+      for _, rec in ipairs(files.json_records(log)) do
         if not S.read_only(rec.operation) then assert.equal("dry-run", rec.outcome, rec.operation) end
       end
       os.remove(log)

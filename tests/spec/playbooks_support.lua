@@ -6,68 +6,32 @@
 local aws = require("aws")
 local http = require("aws.core.http")
 local json = require("aws.json")
-local child = require("child")
+local files = require("files")
+local loopback = require("loopback")
+local proc = require("proc")
+local secrets = require("secrets")
 
 local S = {}
 
-S.SRC = os.getenv("DT_SRC") or "."
-S.DETLUA = child.detlua()
-
-function S.path(rel)
-  if rel:sub(1, 1) == "/" then return rel end
-  return S.SRC .. "/" .. rel
-end
-
-function S.read(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
-
-function S.write(path, text)
-  local f = assert(io.open(path, "wb"))
-  f:write(text)
-  f:close()
-end
-
-function S.tmpname()
-  local p = os.tmpname()
-  os.remove(p)
-  return p
-end
+S.DETLUA = proc.detlua()
 
 -- A scenario file of tests/data/playbooks as a plain table.
 function S.scenario(rel)
-  return assert(json.decode(S.read(S.path(rel))))
+  return assert(json.decode(assert(files.read(files.src(rel)))))
 end
 
 -- The built-in scenario, as `detlua emulator --print-scenario` writes it.
 function S.builtin_scenario()
-  local r = child.run{ argv = { S.DETLUA, "emulator", "--print-scenario" } }
+  local r = proc.run{ argv = { S.DETLUA, "emulator", "--print-scenario" } }
   assert(r.code == 0, "detlua emulator --print-scenario failed: " .. r.stderr)
   return assert(json.decode(r.stdout))
 end
 
--- Every secret key of a scenario.
-function S.secrets(sc)
-  local out = {}
-  for _, a in ipairs(sc.accounts or {}) do
-    if a.secret_access_key then out[#out + 1] = a.secret_access_key end
-    for _, k in ipairs(a.keys or {}) do out[#out + 1] = k.secret_access_key end
-  end
-  return out
-end
-
--- Fails when a run's output holds a secret key of `sc`, a session token or a signature.
+-- Fails when a run's output holds a secret key of `sc`, a signature, or names a session
+-- token or secret key field.
 function S.assert_no_secrets(r, sc)
   for _, text in ipairs({ r.stdout, r.stderr }) do
-    for _, s in ipairs(S.secrets(sc)) do
-      assert(not text:find(s, 1, true), "output contains a secret key")
-    end
-    assert(not text:find("Signature=%x"), "output contains a signature")
-    assert(not text:find("SessionToken", 1, true), "output names a session token")
-    assert(not text:find("SecretAccessKey", 1, true), "output names a secret key")
+    secrets.assert_no_secrets(text, sc, "output", { field_names = true })
   end
 end
 
@@ -76,19 +40,13 @@ end
 function S.run(o)
   local argv = { S.DETLUA, "run" }
   for _, h in ipairs(o.host or {}) do argv[#argv + 1] = h end
-  argv[#argv + 1] = S.path(o.script)
+  argv[#argv + 1] = files.src(o.script)
   for _, a in ipairs(o.args or {}) do argv[#argv + 1] = a end
   local env = { AWS_CONFIG_FILE = "/dev/null", AWS_SHARED_CREDENTIALS_FILE = "/dev/null",
     AWS_EC2_METADATA_DISABLED = "true" }
   for k, v in pairs(o.env or {}) do env[k] = v end
-  local r = child.run{ argv = argv, env = env, stdin = o.stdin }
-  r.lines = {}
-  for line in r.stdout:gmatch("[^\n]+") do
-    if line:sub(1, 1) == "{" then
-      local v = json.decode(line)
-      if v ~= nil then r.lines[#r.lines + 1] = v end
-    end
-  end
+  local r = proc.run{ argv = argv, env = env, stdin = o.stdin }
+  r.lines = files.json_lines(r.stdout)
   r.json = r.lines[#r.lines]
   r.describe = "exit " .. tostring(r.code) .. "\n--- stdout\n" .. r.stdout .. "--- stderr\n" .. r.stderr
   return r
@@ -97,7 +55,7 @@ end
 -- run_local(scenario_rel | nil, script, args, host_extra) with the embedded emulator.
 function S.run_local(scenario, script, args, host_extra)
   local host = { "--local" }
-  if scenario then host[#host + 1] = "--scenario"; host[#host + 1] = S.path(scenario) end
+  if scenario then host[#host + 1] = "--scenario"; host[#host + 1] = files.src(scenario) end
   for _, h in ipairs(host_extra or {}) do host[#host + 1] = h end
   return S.run{ script = script, host = host, args = args }
 end
@@ -108,13 +66,10 @@ end
 function S.server(scenario_rel, settings)
   local sc = S.scenario(scenario_rel)
   local srv = require("aws.core.emulator").start{ host = "127.0.0.1", port = 0,
-    scenario = S.path(scenario_rel), settings = settings }
+    scenario = files.src(scenario_rel), settings = settings }
   local region = sc.region or "us-east-1"
   local admin = sc.administrator or sc.accounts[1].id
-  local keys = {}
-  for _, a in ipairs(sc.accounts) do
-    if a.access_key_id then keys[a.id] = { access_key_id = a.access_key_id, secret_access_key = a.secret_access_key } end
-  end
+  local keys = secrets.keys_by_account(sc)
   local h = { srv = srv, url = srv:url(), region = region, admin = admin, scenario = sc, conn = http.new{} }
   function h:run(script, args, host_extra)
     local host = { "--endpoint-url", self.url, "--region", self.region }
@@ -130,14 +85,10 @@ function S.server(scenario_rel, settings)
   -- A client acting through a role the administrator may assume.
   function h:role_client(service, role_arn)
     local c = self:client("sts"):assume_role{ RoleArn = role_arn, RoleSessionName = "playbooks-spec" }.Credentials
-    return aws.client(service, { endpoint = self.url, region = self.region, credentials = {
-      access_key_id = c.AccessKeyId, secret_access_key = c.SecretAccessKey, session_token = c.SessionToken } })
+    return aws.client(service, { endpoint = self.url, region = self.region, credentials = secrets.from_sts(c) })
   end
   function h:admin_hook(path, body)
-    local status, _, answer = self.conn:request{ method = "POST", url = self.url .. "/_emulator/" .. path,
-      headers = { { "content-type", "application/json" } }, body = json.encode(body or {}) }
-    assert(status == 200, "emulator " .. path .. ": HTTP " .. tostring(status) .. " " .. tostring(answer))
-    return json.decode(answer)
+    return loopback.emulator_hook(self.conn, self.url, "POST", path, body or {})
   end
   function h:stop()
     self.conn:close()
@@ -157,19 +108,6 @@ function S.members(srv, ids)
   end
   d:close()
   return by, g.Arn
-end
-
--- Audit-log records (one decoded table per line).
-function S.audit_records(path)
-  local f = io.open(path, "rb")
-  if not f then return {} end
-  local out = {}
-  for line in f:lines() do
-    local v = json.decode(line)
-    if v then out[#out + 1] = v end
-  end
-  f:close()
-  return out
 end
 
 -- True for operations that only read (List*, Get*, Describe*, BatchGet*) or are STS calls.

@@ -17,23 +17,18 @@ local model = require("aws.core.model")
 local cjson = require("cjson")
 local awstime = require("aws.time")
 
-local SRC = os.getenv("DT_SRC") or "."
-local SHARED = os.getenv("DT_SHARED")
-local PY = "/usr/bin/python3"
+local files = require("files")
+local proc = require("proc")
 
-local function file_exists(p)
-  local f = p and io.open(p, "rb")
-  if f then f:close() return true end
-  return false
-end
+local SHARED = os.getenv("DT_SHARED")
+local PY = proc.PYTHON
 
 local function model_file(svc)
   local p = SHARED and (SHARED .. "/models/" .. svc .. "/service-2.json")
-  return file_exists(p) and p or nil
+  return files.exists(p) and p or nil
 end
 
-local have_botocore = file_exists(PY)
-  and os.execute(PY .. " -c 'import botocore.serialize, botocore.parsers' >/dev/null 2>&1") == true
+local have_botocore = proc.python_has("botocore.serialize, botocore.parsers")
 
 -- ---------------------------------------------------------------------------------------
 -- Deterministic inputs from the model
@@ -282,17 +277,14 @@ local function oracle()
     oracle_error = "no /usr/bin/python3 with botocore"
     return nil, oracle_error
   end
-  local tmp = os.tmpname()
-  local f = assert(io.open(tmp, "wb"))
+  local lines = {}
   for _, c in ipairs(order) do
     local line = cjson.encode(c.wire)
     if c.params_json then line = line:sub(1, -2) .. ',"params":' .. c.params_json .. "}" end
-    f:write(line, "\n")
+    lines[#lines + 1] = line .. "\n"
   end
-  f:close()
-  local p = assert(io.popen(PY .. " " .. SRC .. "/tests/oracle/botocore_serialize.py < " .. tmp, "r"))
-  local out = p:read("a")
-  p:close()
+  local tmp = files.write(files.tmpname(), table.concat(lines))
+  local out = proc.output(PY .. " " .. proc.quote(files.src("tests/oracle/botocore_serialize.py")) .. " < " .. tmp)
   if os.getenv("DT_ORACLE_DEBUG") then io.stderr:write("oracle input kept in ", tmp, "\n") else os.remove(tmp) end
   oracle_results = {}
   for line in out:gmatch("[^\n]+") do
@@ -593,9 +585,7 @@ describe("aws.core.protocol serialization", function()
     end
     -- botocore 1.29.27 knows 24 Detective and 65 GuardDuty operations; each must have been
     -- compared with botocore's own model or, when the input outgrew it, with the file model
-    local p = io.popen(PY .. [[ -c "import botocore.session as s; x=s.get_session(); print(' '.join(x.get_service_model('guardduty').operation_names))"]])
-    local known = p:read("a")
-    p:close()
+    local known = proc.output(PY .. [[ -c "import botocore.session as s; x=s.get_session(); print(' '.join(x.get_service_model('guardduty').operation_names))"]])
     local count = 0
     for opname in known:gmatch("%S+") do
       count = count + 1

@@ -6,17 +6,16 @@
 local complete = require("detlua.complete")
 local model = require("aws.core.model")
 local aws = require("aws")
+local files = require("files")
+local tables = require("tables")
 
 local shared = os.getenv("DT_SHARED")
 local have_cjson, cjson = pcall(require, "cjson")
 
 local function botocore(service)
   if not (shared and have_cjson) then return nil end
-  local f = io.open(shared .. "/models/" .. service .. "/service-2.json", "rb")
-  if not f then return nil end
-  local m = cjson.decode(f:read("a"))
-  f:close()
-  return m
+  local text = files.read(shared .. "/models/" .. service .. "/service-2.json")
+  return text and cjson.decode(text)
 end
 
 local env
@@ -44,12 +43,7 @@ local function set(list, f)
   return s
 end
 
-local function sorted(list)
-  local c = {}
-  for i, v in ipairs(list) do c[i] = v end
-  table.sort(c)
-  return c
-end
+local sorted = tables.sorted
 
 describe("detlua.complete: client methods", function()
   it("offers every operation whose Lua name starts with the word", function()

@@ -10,6 +10,7 @@ local apidoc = require("detlua.apidoc")
 local model = require("aws.core.model")
 local aws = require("aws")
 local emulator = require("aws.core.emulator")
+local secrets = require("secrets")
 
 local function sink()
   local s = { text = "" }
@@ -67,6 +68,19 @@ describe("help()", function()
     assert.truthy(repl.help_text("ListMemb"):find("detective.ListMembers", 1, true))
     assert.truthy(repl.help_text(42):find("number", 1, true))
   end)
+
+  it("documents the aws module from the reference's own entries, by value and by name", function()
+    local d = aws.client("detective", { region = "us-east-1" })
+    for _, pair in ipairs({ { aws.map, "aws.map" }, { aws.wait, "aws.wait" }, { d.pages, "client:pages" },
+      { d.wait_members, "client:wait_members" }, { aws.assume_role, "aws.assume_role" } }) do
+      local text = apidoc.core_text(pair[2])
+      assert.is_string(text, pair[2])
+      assert.equal(text, repl.help_text(pair[1]), pair[2])
+      assert.equal(text, repl.help_text(pair[2]), pair[2])
+    end
+    assert.equal(apidoc.core_summary_text(), repl.help_text(aws))
+    assert.truthy(repl.help_text(function() end):find("no detlua documentation", 1, true))
+  end)
 end)
 
 describe("evaluation", function()
@@ -108,9 +122,8 @@ describe("evaluation", function()
 
   it("redacts members the model marks sensitive, found from the last call's output shape", function()
     local srv = emulator.start{ port = 0 }
-    local c = srv:admin_credentials()
     local d = aws.client("detective", { region = "us-east-1", endpoint = srv:url(),
-      credentials = { access_key_id = c.access_key_id, secret_access_key = c.secret_access_key } })
+      credentials = secrets.plain(srv:admin_credentials()) })
     local ok, err = pcall(function()
       local st = new_state()
       local client = require("aws.client")

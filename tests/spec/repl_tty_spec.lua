@@ -7,38 +7,22 @@
 -- and the history file on disk.
 local model = require("aws.core.model")
 local host = require("aws.core.host")
+local files = require("files")
+local proc = require("proc")
 
 local DETLUA = os.getenv("DETLUA")
-local PY = "/usr/bin/python3"
+local PY = proc.PYTHON
 local SOCKET = "detlua-test-" .. host.pid()
 local DEADLINE_MS = 20000
 
-local function q(s)
-  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
+local q, exists, slurp = proc.quote, files.exists, files.read
 
+-- What a shell command line prints, stderr included.
 local function run(cmd)
-  local p = io.popen(cmd .. " 2>&1", "r")
-  local out = p:read("a")
-  p:close()
-  return out
+  return (proc.output(cmd .. " 2>&1"))
 end
 
-local function exists(p)
-  local f = io.open(p, "rb")
-  if f then f:close() return true end
-  return false
-end
-
-local function slurp(p)
-  local f = io.open(p, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
-
-local have_tmux = os.execute("command -v tmux >/dev/null 2>&1") == true
+local have_tmux = proc.have("tmux")
 local usable = have_tmux and DETLUA and exists(DETLUA)
 
 local tmpdir
@@ -53,7 +37,7 @@ end
 -- history under tmpdir/<name>/state, no colours (the screen is compared as text).
 local function start(name, args, env)
   local home = tmpdir .. "/" .. name
-  os.execute("mkdir -p " .. q(home))
+  files.mkdir(home)
   local vars = {
     "HOME=" .. home, "XDG_STATE_HOME=" .. home .. "/state", "NO_COLOR=1", "TERM=xterm",
     "AWS_CONFIG_FILE=" .. home .. "/no-config", "AWS_SHARED_CREDENTIALS_FILE=" .. home .. "/no-credentials",
@@ -124,16 +108,14 @@ end
 
 setup(function()
   if not usable then return end
-  tmpdir = os.tmpname()
-  os.remove(tmpdir)
-  os.execute("mkdir -p " .. q(tmpdir))
+  tmpdir = files.tmpdir()
 end)
 
 teardown(function()
   if not usable then return end
   tmux("kill-server")
   if server_pid then os.execute("kill " .. server_pid .. " 2>/dev/null") end
-  if tmpdir then os.execute("rm -rf " .. q(tmpdir)) end
+  files.rmdir(tmpdir)
 end)
 
 local function need()
@@ -218,8 +200,7 @@ describe("detlua repl on a terminal", function()
     if not exists(PY) then pending("no /usr/bin/python3") return end
     -- A loopback server that accepts connections and never answers; it counts them.
     local script = tmpdir .. "/stall.py"
-    local f = assert(io.open(script, "w"))
-    f:write([[
+    files.write(script, [[
 import socket, sys, time
 s = socket.socket()
 s.bind(("127.0.0.1", 0))
@@ -237,7 +218,6 @@ while time.time() < stop:
     except socket.timeout:
         pass
 ]])
-    f:close()
     local port_file, accepted_file = tmpdir .. "/stall.port", tmpdir .. "/stall.accepted"
     local launched = run(PY .. " " .. q(script) .. " " .. q(port_file) .. " " .. q(accepted_file)
       .. " >/dev/null 2>&1 & echo $!")

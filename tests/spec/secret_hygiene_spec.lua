@@ -20,10 +20,11 @@
 -- Also here: the warning about a shared credentials file readable by group or others,
 -- printed once on stderr by the client layer.
 local C = require "emulator_client"
-local child = require "child"
+local files = require "files"
+local loopback = require "loopback"
+local proc = require "proc"
 local json = require "aws.json"
 local crypto = require "aws.core.crypto"
-local http = require "aws.core.http"
 local aws = require "aws"
 
 local function abspath(p)
@@ -31,30 +32,19 @@ local function abspath(p)
     return (os.getenv("PWD") or ".") .. "/" .. p
 end
 
-local SRC = abspath(os.getenv("DT_SRC") or ".")
-local DETLUA = abspath(child.detlua())
+local SRC = abspath(files.SRC)
+local DETLUA = abspath(proc.detlua())
 local REGION = "us-east-1"
 local WRONG_SECRET = "wrong-secret-key-made-up-by-the-spec-0123456"
 
-local function mkdtemp()
-    local p = io.popen("mktemp -d"):read("l")
-    assert(p and p ~= "", "mktemp -d failed")
-    return p
-end
-
 local function files_under(dir)
     local out = {}
-    local p = io.popen("find " .. C.shq(dir) .. " -type f 2>/dev/null")
-    for line in p:lines() do out[#out + 1] = line end
-    p:close()
+    for line in proc.output("find " .. proc.quote(dir) .. " -type f 2>/dev/null"):gmatch("[^\n]+") do out[#out + 1] = line end
     return out
 end
 
 local function file_mode(path)
-    local p = io.popen("stat -c %a " .. C.shq(path) .. " 2>/dev/null")
-    local m = p:read("l")
-    p:close()
-    return m
+    return (proc.output("stat -c %a " .. proc.quote(path) .. " 2>/dev/null"):match("^[^\n]+"))
 end
 
 -- SigV4 key derivation (the AWS documentation's chain), for every date in `dates`.
@@ -128,7 +118,7 @@ describe("secret hygiene", function()
         local env = { HOME = dir, TMPDIR = dir, AWS_CONFIG_FILE = "/dev/null", AWS_SHARED_CREDENTIALS_FILE = "/dev/null",
             AWS_EC2_METADATA_DISABLED = "true" }
         for k, v in pairs(o.env or {}) do env[k] = v end
-        local r = child.run { argv = { "timeout", "60", table.unpack(argv) }, env = env, stdin = o.stdin }
+        local r = proc.run { argv = { "timeout", "60", table.unpack(argv) }, env = env, stdin = o.stdin }
         if o.name then record(o.name, r) end
         return r
     end
@@ -140,19 +130,14 @@ describe("secret hygiene", function()
     end
 
     local function hook(method, what, body)
-        local conn = http.new {}
-        local status, _, answer = conn:request { method = method, url = url .. "/_emulator/" .. what,
-            headers = { { "content-type", "application/json" } }, body = body and json.encode(body) or nil }
-        conn:close()
-        assert(status == 200, what .. ": HTTP " .. tostring(status) .. " " .. tostring(answer))
-        return json.decode(answer)
+        return loopback.emulator_hook(nil, url, method, what, body)
     end
 
     setup(function()
-        dir = mkdtemp()
+        dir = files.tmpdir()
         state_path = dir .. "/emulator-state.json"
         excluded[state_path] = "the emulator's state file: a credential store by design (mode 0600)"
-        emu = C.spawn { "--state", C.shq(state_path) }
+        emu = C.spawn { "--state", proc.quote(state_path) }
         assert(emu.url, "the emulator did not start: " .. emu.errors())
         url = emu.url
         admin = { access_key_id = C.ADMIN.access_key_id, secret_access_key = C.ADMIN.secret_access_key }
@@ -160,7 +145,7 @@ describe("secret hygiene", function()
 
     teardown(function()
         if emu then emu.stop() end
-        if dir then os.execute("rm -rf " .. C.shq(dir)) end
+        if dir then files.rmdir(dir) end
     end)
 
     it("runs the shipped playbooks under --local with --debug and an audit log", function()
@@ -265,10 +250,10 @@ describe("secret hygiene", function()
 
         -- the state file: the credential store, mode 0600, holding every session issued
         assert.equal("600", file_mode(state_path))
-        local state = json.decode(C.read_file(state_path))
+        local state = json.decode(files.read(state_path))
         local dates = dates_around_now()
         local needles = {}
-        local scenario = json.decode(child.run { argv = { DETLUA, "emulator", "--print-scenario" } }.stdout)
+        local scenario = json.decode(proc.run { argv = { DETLUA, "emulator", "--print-scenario" } }.stdout)
         local n_secrets = 0
         for _, a in ipairs(scenario.accounts) do
             add_secret(needles, a.secret_access_key, "the secret key of " .. a.id, dates)
@@ -290,7 +275,7 @@ describe("secret hygiene", function()
 
         for _, f in ipairs(files_under(dir)) do
             if not excluded[f] then
-                outputs[#outputs + 1] = { name = "file " .. f:sub(#dir + 2), text = C.read_file(f) or "" }
+                outputs[#outputs + 1] = { name = "file " .. f:sub(#dir + 2), text = files.read(f) or "" }
             end
         end
         local audit_files = 0
@@ -317,22 +302,21 @@ end)
 describe("a shared credentials file readable by others", function()
     local dir, srv
     before_each(function()
-        dir = mkdtemp()
+        dir = files.tmpdir()
         srv = require("aws.core.emulator").start {}
     end)
     after_each(function()
         srv:stop()
-        os.execute("rm -rf " .. C.shq(dir))
+        files.rmdir(dir)
     end)
 
     local function run_with_mode(mode)
         local cred = dir .. "/credentials"
-        C.write_file(cred, "[default]\naws_access_key_id = " .. C.ADMIN.access_key_id
-            .. "\naws_secret_access_key = " .. C.ADMIN.secret_access_key .. "\n")
-        os.execute("chmod " .. mode .. " " .. C.shq(cred))
+        files.write(cred, "[default]\naws_access_key_id = " .. C.ADMIN.access_key_id
+            .. "\naws_secret_access_key = " .. C.ADMIN.secret_access_key .. "\n", mode)
         -- two clients, two services, several calls: the warning still comes once
         local chunk = "detective:list_graphs{} guardduty:list_detectors{} aws.client('detective'):list_graphs{} print('done')"
-        return child.run { argv = { DETLUA, "run", "--endpoint-url", srv:url(), "--region", REGION, "-e", chunk },
+        return proc.run { argv = { DETLUA, "run", "--endpoint-url", srv:url(), "--region", REGION, "-e", chunk },
             env = { AWS_SHARED_CREDENTIALS_FILE = cred, AWS_CONFIG_FILE = "/dev/null", AWS_EC2_METADATA_DISABLED = "true",
                 HOME = dir } }, cred
     end
@@ -356,9 +340,8 @@ describe("a shared credentials file readable by others", function()
 
     it("is not warned about when the keys come from the environment", function()
         local cred = dir .. "/credentials"
-        C.write_file(cred, "[default]\naws_access_key_id = AKIAOTHERKEY00000001\naws_secret_access_key = x\n")
-        os.execute("chmod 644 " .. C.shq(cred))
-        local r = child.run { argv = { DETLUA, "run", "--endpoint-url", srv:url(), "--region", REGION, "-e",
+        files.write(cred, "[default]\naws_access_key_id = AKIAOTHERKEY00000001\naws_secret_access_key = x\n", "644")
+        local r = proc.run { argv = { DETLUA, "run", "--endpoint-url", srv:url(), "--region", REGION, "-e",
             "detective:list_graphs{}" }, env = { AWS_SHARED_CREDENTIALS_FILE = cred, AWS_CONFIG_FILE = "/dev/null",
             AWS_ACCESS_KEY_ID = C.ADMIN.access_key_id, AWS_SECRET_ACCESS_KEY = C.ADMIN.secret_access_key,
             AWS_EC2_METADATA_DISABLED = "true", HOME = dir } }

@@ -10,20 +10,14 @@ local sigv4 = require("aws.sigv4")
 local crypto = require("aws.core.crypto")
 local cjson = require("cjson")
 
-local src = os.getenv("DT_SRC") or "."
+local files = require("files")
+local proc = require("proc")
+
 local shared = os.getenv("DT_SHARED")
-local PY = "/usr/bin/python3"
 
 local AKID = "AKIDEXAMPLE"
 local SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
 
-local function read_file(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
 
 local function base_params(over)
   local p = {
@@ -409,8 +403,8 @@ local function parse_request(text)
 end
 
 local function run_case(dir)
-  local method, uri, headers, body = parse_request((assert(read_file(dir .. "/request.txt"))))
-  local ctx = cjson.decode((assert(read_file(dir .. "/context.json"))))
+  local method, uri, headers, body = parse_request((assert(files.read(dir .. "/request.txt"))))
+  local ctx = cjson.decode((assert(files.read(dir .. "/context.json"))))
   local host = header(headers, "host")
   local params = {
     method = method, url = "https://" .. host .. uri, headers = headers, body = body,
@@ -423,7 +417,7 @@ local function run_case(dir)
   }
   local checked = 0
   for _, kind in ipairs({ "header", "query" }) do
-    local want_cr = read_file(dir .. "/" .. kind .. "-canonical-request.txt")
+    local want_cr = files.read(dir .. "/" .. kind .. "-canonical-request.txt")
     if want_cr then
       local p = {}
       for k, v in pairs(params) do p[k] = v end
@@ -435,8 +429,8 @@ local function run_case(dir)
         got = sigv4.sign(p)
       end
       assert.equals(want_cr, got.canonical_request, dir .. " " .. kind)
-      assert.equals(read_file(dir .. "/" .. kind .. "-string-to-sign.txt"), got.string_to_sign, dir .. " " .. kind)
-      assert.equals(read_file(dir .. "/" .. kind .. "-signature.txt"), got.signature, dir .. " " .. kind)
+      assert.equals(files.read(dir .. "/" .. kind .. "-string-to-sign.txt"), got.string_to_sign, dir .. " " .. kind)
+      assert.equals(files.read(dir .. "/" .. kind .. "-signature.txt"), got.signature, dir .. " " .. kind)
       checked = checked + 1
     end
   end
@@ -445,24 +439,22 @@ end
 
 local function case_dirs(root)
   local dirs = {}
-  local ls = io.popen('ls -1 "' .. root .. '" 2>/dev/null')
-  for name in ls:lines() do
-    if read_file(root .. "/" .. name .. "/request.txt") then dirs[#dirs + 1] = root .. "/" .. name end
+  for name in proc.output("ls -1 " .. proc.quote(root) .. " 2>/dev/null"):gmatch("[^\n]+") do
+    if files.read(root .. "/" .. name .. "/request.txt") then dirs[#dirs + 1] = root .. "/" .. name end
   end
-  ls:close()
   return dirs
 end
 
 describe("suite-format cases through the Lua API", function()
   it("the project's botocore vectors (tests/data/sigv4)", function()
-    local dirs = case_dirs(src .. "/tests/data/sigv4")
+    local dirs = case_dirs(files.src("tests/data/sigv4"))
     assert.is_true(#dirs >= 8)
     for _, d in ipairs(dirs) do assert.is_true(run_case(d) > 0, d) end
   end)
 
   it("the official AWS SigV4 suite ($DT_SHARED/sigv4-suite)", function()
     local root = shared and (shared .. "/sigv4-suite")
-    if not root or not read_file(root .. "/get-vanilla/request.txt") then
+    if not root or not files.read(root .. "/get-vanilla/request.txt") then
       pending("DT_SHARED absent: official SigV4 suite skipped")
       return
     end
@@ -547,8 +539,7 @@ local function random_request(i)
 end
 
 local function have_botocore()
-  if not io.open(PY, "r") then return false end
-  return os.execute(PY .. ' -c "import botocore.auth" >/dev/null 2>&1') == true
+  return proc.python_has("botocore.auth")
 end
 
 describe("cross-check against botocore", function()
@@ -560,21 +551,17 @@ describe("cross-check against botocore", function()
     math.randomseed(20150830)
     local reqs = {}
     for i = 1, 201 do reqs[i] = random_request(i) end
-    local tmp = os.tmpname()
-    local f = assert(io.open(tmp, "wb"))
+    local lines = {}
     for _, r in ipairs(reqs) do
       local copy = {}
       for k, v in pairs(r) do copy[k] = v end
       copy.epoch = nil
       if #copy.headers == 0 then copy.headers = nil end
-      f:write(cjson.encode(copy), "\n")
+      lines[#lines + 1] = cjson.encode(copy) .. "\n"
     end
-    f:close()
-    local pipe = assert(io.popen(PY .. " " .. src .. "/tests/oracle/sigv4_botocore.py < " .. tmp))
+    local oracle = proc.run{ argv = { proc.PYTHON, files.src("tests/oracle/sigv4_botocore.py") }, stdin = table.concat(lines) }
     local answers = {}
-    for line in pipe:lines() do answers[#answers + 1] = cjson.decode(line) end
-    pipe:close()
-    os.remove(tmp)
+    for line in oracle.stdout:gmatch("[^\n]+") do answers[#answers + 1] = cjson.decode(line) end
     assert.equals(#reqs, #answers)
 
     local failures, compared = {}, 0

@@ -7,10 +7,10 @@ local sigv4 = require("aws.sigv4")
 local model = require("aws.core.model")
 local apidoc = require("detlua.apidoc")
 local json = require("aws.json")
-local child = require("child")
+local files = require("files")
+local proc = require("proc")
 
-local PY = "/usr/bin/python3"
-local have_botocore = os.execute(PY .. " -c 'import botocore' >/dev/null 2>&1")
+local have_botocore = proc.python_has("botocore")
 
 local CREDS = { access_key_id = "AKIDEXAMPLEWIRE00001", secret_access_key = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY" }
 local TIME = 1700000000
@@ -43,7 +43,7 @@ local function run_oracle(list)
       endpoint = ENDPOINTS[c.service], region = "us-east-1", time = TIME, creds = CREDS,
       detlua_body = req.body })
   end
-  local r = child.run{ argv = { PY, (os.getenv("DT_SRC") or ".") .. "/tests/oracle/botocore_wire.py" },
+  local r = proc.run{ argv = { proc.PYTHON, files.src("tests/oracle/botocore_wire.py") },
     stdin = table.concat(lines, "\n") .. "\n" }
   assert(r.code == 0, "oracle failed: " .. r.stderr)
   local answers = {}
