@@ -27,10 +27,6 @@ static const EVP_MD *s_md(void) {
     return s_sha256;
 }
 
-int dt_crypto_prepare(void) {
-    return s_md() ? 0 : -1;
-}
-
 dt_sha256_ctx *dt_sha256_ctx_new(void) {
     if (!s_md()) return NULL;
     return (dt_sha256_ctx *)EVP_MD_CTX_new();

@@ -22,11 +22,6 @@
 /* A reusable digest context (wraps an EVP_MD_CTX). Not shared between threads. */
 typedef struct dt_sha256_ctx dt_sha256_ctx;
 
-/* Fetches SHA-256 now (OpenSSL's configuration and provider set-up come with the first
- * fetch); every function below would otherwise do it on first use. Thread-safe: callers
- * arriving while it runs wait for it. 0 on success, -1 when OpenSSL has no SHA-256. */
-int dt_crypto_prepare(void);
-
 /* NULL on allocation failure or when OpenSSL has no SHA-256. */
 dt_sha256_ctx *dt_sha256_ctx_new(void);
 void dt_sha256_ctx_free(dt_sha256_ctx *ctx);

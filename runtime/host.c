@@ -6,7 +6,6 @@
  * live in runtime/lua/detlua/cli.lua, not here. */
 #include "host.h"
 #include "interrupt.h"
-#include "warmup.h"
 
 #include "alloc.h"
 
@@ -149,19 +148,7 @@ static int s_run_cli(lua_State *L) {
     return 1;
 }
 
-/* Every command but the informational flags signs or verifies requests (run, call, the
- * REPL, the emulator) or hashes (audit verify): start OpenSSL's set-up now, before the Lua
- * state exists, so that it overlaps with everything up to the first signature. */
-static int s_needs_crypto(int argc, char **argv) {
-    if (argc < 2) return 1;
-    static const char *const info[] = {"--version", "-v", "--help", "-h"};
-    for (size_t i = 0; i < sizeof info / sizeof info[0]; i++)
-        if (strcmp(argv[1], info[i]) == 0) return 0;
-    return 1;
-}
-
 int dt_host_main(int argc, char **argv) {
-    if (s_needs_crypto(argc, argv)) (void)dt_warmup_start();
     lua_State *L = dt_host_new_state();
     if (!L) {
         fprintf(stderr, "detlua: cannot create Lua state: not enough memory\n");
@@ -181,6 +168,5 @@ int dt_host_main(int argc, char **argv) {
         rc = (int)luaL_optinteger(L, -1, 0);
     }
     lua_close(L);
-    dt_warmup_finish();
     return rc;
 }
