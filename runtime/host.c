@@ -67,12 +67,26 @@ static int s_preload_all(lua_State *L) {
     return 0;
 }
 
+/* Only for states made by the allocation-failure tests (luaL_newstate installs its own). */
+static int s_panic(lua_State *L) {
+    const char *msg = lua_tostring(L, -1);
+    fprintf(stderr, "detlua: unprotected Lua error: %s\n", msg ? msg : "(not a string)");
+    return 0; /* Lua aborts */
+}
+
 lua_State *dt_host_new_state(void) {
-    lua_State *L = luaL_newstate();
+    lua_State *L;
+    if (dt_alloc_states_hooked()) {
+        /* Allocation-failure tests (runtime/alloc.h) count this state's allocations: the
+         * counting allocator serves it from the very first block, so that every block is
+         * counted by the allocator that frees it (with Lua linked statically, the default
+         * allocator's blocks would go through the test's wrapped malloc instead). */
+        L = lua_newstate(dt_alloc_lua, NULL);
+        if (L) lua_atpanic(L, s_panic);
+    } else {
+        L = luaL_newstate();
+    }
     if (!L) return NULL;
-    /* Allocation-failure tests (runtime/alloc.h) count this state's allocations; the
-     * counting allocator is realloc/free underneath, so it can take over from here. */
-    if (dt_alloc_states_hooked()) lua_setallocf(L, dt_alloc_lua, NULL);
     lua_pushcfunction(L, s_preload_all);
     if (lua_pcall(L, 0, 0, 0) != LUA_OK) {
         lua_close(L);
