@@ -3,7 +3,10 @@
  * Feeds REPL help and completion, docs, the emulator's router and editor stubs, so it
  * mirrors the tables exactly and hides nothing. A service's Lua view is built on first use
  * and cached in the registry; later calls return the same tables (treat them as read-only).
- * Shapes are built one by one as they are first looked up (see s_shapes_index).
+ * Shapes and operations are built one by one as they are first looked up (s_lazy_index):
+ * a process that makes one call needs a handful of them, and building all was most of the
+ * cost of its first call. pairs() builds the rest first, so it sees every entry (next()
+ * alone sees only those built so far).
  * It does not validate or serialize anything: validate.c and restjson.c work on the C tables
  * directly. */
 #include "operation.h"
@@ -143,10 +146,8 @@ static void s_push_operation(lua_State *L, const dt_service *svc, const dt_opera
     }
 }
 
-/* The shapes table fills itself: a shape's Lua view is built when first indexed, because a
- * process that makes one call needs a handful of a service's hundreds of shapes, and building
- * them all was most of the cost of the first call. pairs() builds the rest first, so it sees
- * every shape (next() alone sees only those built so far). */
+/* svc.shapes and svc.operations fill themselves (see the file comment); both are indexed by
+ * model name, the order of the generated tables. */
 static const dt_shape *s_shape_find(const dt_service *svc, const char *name) {
     size_t lo = 0, hi = svc->n_shapes;
     while (lo < hi) {
@@ -161,13 +162,27 @@ static const dt_shape *s_shape_find(const dt_service *svc, const char *name) {
     return NULL;
 }
 
-static int s_shapes_index(lua_State *L) {
+enum { S_SHAPES, S_OPERATIONS };
+
+/* __index(t, name) of svc.shapes / svc.operations: builds, stores and returns the entry */
+static int s_lazy_index(lua_State *L) {
     const dt_service *svc = lua_touserdata(L, lua_upvalueindex(1));
+    int kind = (int)lua_tointeger(L, lua_upvalueindex(2));
     const char *name = lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2) : NULL;
-    const dt_shape *sh = name ? s_shape_find(svc, name) : NULL;
-    if (!sh) return 0;
-    lua_pushstring(L, sh->name);
-    s_push_shape(L, svc, sh);
+    if (!name) return 0;
+    if (kind == S_SHAPES) {
+        const dt_shape *sh = s_shape_find(svc, name);
+        if (!sh) return 0;
+        lua_pushstring(L, sh->name);
+        s_push_shape(L, svc, sh);
+    } else {
+        /* by model name only (dt_operation_find also takes Lua names) */
+        const dt_operation *op =
+            name[0] >= 'A' && name[0] <= 'Z' ? dt_operation_find(svc, name) : NULL;
+        if (!op) return 0;
+        lua_pushstring(L, op->name);
+        s_push_operation(L, svc, op);
+    }
     lua_pushvalue(L, -1);
     lua_insert(L, -3);
     lua_rawset(L, 1);
@@ -182,10 +197,13 @@ static int s_next(lua_State *L) {
     return 1;
 }
 
-static int s_shapes_pairs(lua_State *L) {
+/* __pairs: builds every entry not built yet, then walks the table */
+static int s_lazy_pairs(lua_State *L) {
     const dt_service *svc = lua_touserdata(L, lua_upvalueindex(1));
-    for (size_t i = 0; i < svc->n_shapes; i++) {
-        lua_getfield(L, 1, svc->shapes[i].name); /* builds it when absent */
+    int kind = (int)lua_tointeger(L, lua_upvalueindex(2));
+    size_t n = kind == S_SHAPES ? svc->n_shapes : svc->n_operations;
+    for (size_t i = 0; i < n; i++) {
+        lua_getfield(L, 1, kind == S_SHAPES ? svc->shapes[i].name : svc->operations[i].name);
         lua_pop(L, 1);
     }
     lua_pushcfunction(L, s_next);
@@ -194,14 +212,19 @@ static int s_shapes_pairs(lua_State *L) {
     return 3;
 }
 
-static void s_push_shapes_meta(lua_State *L, const dt_service *svc) {
+/* Pushes an empty table (sized for n entries) that fills itself as described above. */
+static void s_push_lazy_table(lua_State *L, const dt_service *svc, int kind, size_t n) {
+    lua_createtable(L, 0, (int)n);
     lua_createtable(L, 0, 2);
     lua_pushlightuserdata(L, (void *)svc);
-    lua_pushcclosure(L, s_shapes_index, 1);
+    lua_pushinteger(L, kind);
+    lua_pushcclosure(L, s_lazy_index, 2);
     lua_setfield(L, -2, "__index");
     lua_pushlightuserdata(L, (void *)svc);
-    lua_pushcclosure(L, s_shapes_pairs, 1);
+    lua_pushinteger(L, kind);
+    lua_pushcclosure(L, s_lazy_pairs, 2);
     lua_setfield(L, -2, "__pairs");
+    lua_setmetatable(L, -2);
 }
 
 static void s_build_service(lua_State *L, const dt_service *svc) {
@@ -217,23 +240,18 @@ static void s_build_service(lua_State *L, const dt_service *svc) {
     s_setstr(L, "global_endpoint", svc->global_endpoint);
     s_setstr(L, "model_sha256", svc->model_sha256);
 
-    lua_createtable(L, 0, (int)svc->n_shapes);
-    s_push_shapes_meta(L, svc);
-    lua_setmetatable(L, -2);
+    s_push_lazy_table(L, svc, S_SHAPES, svc->n_shapes);
     lua_setfield(L, -2, "shapes");
+    s_push_lazy_table(L, svc, S_OPERATIONS, svc->n_operations);
+    lua_setfield(L, -2, "operations");
 
     /* operations are stored sorted by name, which gives operation_names its order */
-    lua_createtable(L, 0, (int)svc->n_operations); /* operations */
-    lua_createtable(L, (int)svc->n_operations, 0); /* operation_names */
+    lua_createtable(L, (int)svc->n_operations, 0);
     for (size_t i = 0; i < svc->n_operations; i++) {
-        const dt_operation *op = &svc->operations[i];
-        s_push_operation(L, svc, op);
-        lua_setfield(L, -3, op->name);
-        lua_pushstring(L, op->name);
+        lua_pushstring(L, svc->operations[i].name);
         lua_rawseti(L, -2, (lua_Integer)i + 1);
     }
-    lua_setfield(L, -3, "operation_names");
-    lua_setfield(L, -2, "operations");
+    lua_setfield(L, -2, "operation_names");
 }
 
 /* Pushes the cached Lua view of svc, building it on first use. */

@@ -42,11 +42,28 @@ extern const struct dt_embedded_lua dt_embedded_lua[];
 DT_CMODULES(X)
 #undef X
 
+/* loader(name, entry): runs the embedded chunk with the module name as its argument. */
 static int s_load_embedded(lua_State *L) {
-    const struct dt_embedded_lua *e = lua_touserdata(L, lua_upvalueindex(1));
+    const struct dt_embedded_lua *e = lua_touserdata(L, 2);
     if (luaL_loadbufferx(L, e->src, e->len, e->chunkname, "bt") != LUA_OK) return lua_error(L);
     lua_pushvalue(L, 1); /* module name */
     lua_call(L, 1, 1);
+    return 1;
+}
+
+/* package.searchers entry for the Lua modules compiled into the binary, right after the
+ * preload searcher: a process requires a few dozen of the ~130 modules, so they are found
+ * by name when required rather than each given a package.preload closure at start-up. */
+static int s_search_embedded(lua_State *L) {
+    const char *name = luaL_checkstring(L, 1);
+    for (const struct dt_embedded_lua *e = dt_embedded_lua; e->name; e++) {
+        if (strcmp(e->name, name) == 0) {
+            lua_pushcfunction(L, s_load_embedded);
+            lua_pushlightuserdata(L, (void *)e);
+            return 2;
+        }
+    }
+    lua_pushfstring(L, "no module '%s' in the detlua binary", name);
     return 1;
 }
 
@@ -58,12 +75,17 @@ static int s_preload_all(lua_State *L) {
     lua_setfield(L, -2, name);
     DT_CMODULES(X)
 #undef X
-    for (const struct dt_embedded_lua *e = dt_embedded_lua; e->name; e++) {
-        lua_pushlightuserdata(L, (void *)e);
-        lua_pushcclosure(L, s_load_embedded, 1);
-        lua_setfield(L, -2, e->name);
-    }
     lua_pop(L, 1);
+    /* insert s_search_embedded at package.searchers[2], shifting the file searchers */
+    lua_getglobal(L, "package");
+    lua_getfield(L, -1, "searchers");
+    for (lua_Integer i = (lua_Integer)luaL_len(L, -1); i >= 2; i--) {
+        lua_rawgeti(L, -1, i);
+        lua_rawseti(L, -2, i + 1);
+    }
+    lua_pushcfunction(L, s_search_embedded);
+    lua_rawseti(L, -2, 2);
+    lua_pop(L, 2);
     return 0;
 }
 

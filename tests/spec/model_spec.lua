@@ -87,6 +87,26 @@ describe("aws.core.model", function()
         end
     end)
 
+    it("builds operations on first lookup by model name, and pairs() sees every one", function()
+        for _, sn in ipairs(SERVICES) do
+            local svc = model.service(sn)
+            local name = svc.operation_names[#svc.operation_names]
+            local op = svc.operations[name]
+            assert.equal(name, op.name)
+            assert.equal(op, svc.operations[name])
+            assert.equal(op, model.operation(sn, op.lua_name))
+            assert.is_nil(svc.operations[op.lua_name]) -- keys are model names only
+            assert.is_nil(rawget(svc.operations, op.lua_name))
+            local seen = {}
+            for k, v in pairs(svc.operations) do
+                assert.equal(k, v.name)
+                seen[#seen + 1] = k
+            end
+            table.sort(seen)
+            assert.same(svc.operation_names, seen)
+        end
+    end)
+
     it("refers only to shapes that exist", function()
         for _, sn in ipairs(SERVICES) do
             local svc = model.service(sn)
