@@ -291,8 +291,15 @@ static int s_endpoint(lua_State *L) {
 static int s_credentials(lua_State *L) {
     static const char *const allowed[] = {"profile",     "credentials",      "env",
                                           "config_file", "credentials_file", NULL};
-    static const char *const cred_fields[] = {
-        "access_key_id", "secret_access_key", "session_token", "expiration", "source", NULL};
+    /* account: informational (the account the keys belong to, as srv:admin_credentials()
+     * gives it), checked to be a string and not used for signing */
+    static const char *const cred_fields[] = {"access_key_id",
+                                              "secret_access_key",
+                                              "session_token",
+                                              "expiration",
+                                              "source",
+                                              "account",
+                                              NULL};
     s_check_options(L, "credentials", allowed);
     const char *profile = s_opt_string(L, 1, "credentials", "profile");
     dt_credentials_values values = {0};
@@ -315,6 +322,7 @@ static int s_credentials(lua_State *L) {
         values.secret_access_key = s_opt_string(L, t, "credentials", "secret_access_key");
         values.session_token = s_opt_string(L, t, "credentials", "session_token");
         values.source = s_opt_string(L, t, "credentials", "source");
+        (void)s_opt_string(L, t, "credentials", "account");
         int et = lua_getfield(L, t, "expiration");
         lua_Number exp = et == LUA_TNUMBER ? lua_tonumber(L, -1) : 0;
         if (et == LUA_TNUMBER && exp >= 0 && exp < 1e15)

@@ -12,6 +12,7 @@
 ---@field session_token? string
 ---@field expiration? number seconds since the epoch
 ---@field source? string where they came from: "env", "assume-role", "emulator", ...
+---@field account? string the account the keys belong to (srv:admin_credentials() gives it); informational, not used for signing
 
 ---Options of aws.client; the host's defaults (aws.configure_defaults) fill the ones not given.
 ---@class aws.ClientOptions

@@ -47,6 +47,18 @@ describe("aws.client", function()
     assert.matches('unknown option "regoin"', e)
   end)
 
+  it("takes the emulator's administrator credentials as they come (with their account)", function()
+    local admin = srv:admin_credentials()
+    assert.is_string(admin.account)
+    local c = aws.client("detective", { region = "us-east-1", endpoint = srv:url(), credentials = admin })
+    assert.is_table(c:list_graphs{}.GraphList)
+    admin.account = 42
+    local bad = aws.client("detective", { region = "us-east-1", endpoint = srv:url(), credentials = admin })
+    local ok, err = pcall(bad.list_graphs, bad, {})
+    assert.is_false(ok)
+    assert.truthy(tostring(err):find("account: expected a string", 1, true), tostring(err))
+  end)
+
   it("says so when an operation is called with '.'", function()
     local d = new("detective")
     local ok, e = pcall(d.list_graphs, {})

@@ -83,6 +83,7 @@ M.CLASSES = {
     { "session_token?", "string" },
     { "expiration?", "number", "seconds since the epoch" },
     { "source?", "string", "where they came from: \"env\", \"assume-role\", \"emulator\", ..." },
+    { "account?", "string", "the account the keys belong to (srv:admin_credentials() gives it); informational, not used for signing" },
   } },
   { class = "aws.ClientOptions", summary = "Options of `aws.client`; the host's defaults (`aws.configure_defaults`) fill the ones not given.", fields = {
     { "region?", "string", "AWS Region, e.g. \"us-east-1\"" },
