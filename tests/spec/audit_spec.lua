@@ -267,3 +267,38 @@ describe("detlua run --audit-log and detlua audit verify", function()
     assert.matches("aws.audit.open", r.stderr, 1, true)
   end)
 end)
+
+describe("aws.audit account lookup", function()
+  it("tries a failed lookup again only after LOOKUP_RETRY_S", function()
+    local client = require("aws.client")
+    audit.forget_accounts()
+    local sent, answer = 0, nil
+    local saved = client.hooks.transport
+    client.hooks.transport = function(_, req)
+      sent = sent + 1
+      if answer then return 200, { ["content-type"] = "text/xml" }, answer end
+      return nil, { code = "ConnectionRefused", message = "refused", retryable = false }
+    end
+    local c = setmetatable({ opts = { endpoint = "http://127.0.0.1:9" }, _cfg = { region = "us-east-1",
+      credentials = { access_key_id = "AKIDAUDITLOOKUP00001", secret_access_key = "s" } } }, client.Client)
+    local saved_retry = audit.LOOKUP_RETRY_S
+    local ok, err = pcall(function()
+      assert.is_nil(audit._account_of(c, true)) -- the lookup fails
+      assert.equals(1, sent)
+      assert.is_nil(audit._account_of(c, true)) -- within the window: not tried again
+      assert.equals(1, sent)
+      audit.LOOKUP_RETRY_S = 0
+      answer = "<GetCallerIdentityResponse><GetCallerIdentityResult><Account>123456789012</Account>"
+        .. "<Arn>arn:aws:iam::123456789012:user/a</Arn><UserId>AIDA</UserId></GetCallerIdentityResult>"
+        .. "</GetCallerIdentityResponse>"
+      assert.equals("123456789012", audit._account_of(c, true)) -- tried again, and kept
+      assert.equals(2, sent)
+      assert.equals("123456789012", audit._account_of(c, true))
+      assert.equals(2, sent)
+    end)
+    client.hooks.transport = saved
+    audit.LOOKUP_RETRY_S = saved_retry
+    audit.forget_accounts()
+    assert(ok, err)
+  end)
+end)

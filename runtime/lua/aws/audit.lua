@@ -152,9 +152,11 @@ end
 -- otherwise from one STS GetCallerIdentity per access key, made lazily the first time
 -- that key's call is recorded and cached for the process. Null when the lookup fails,
 -- when no open log wants it, or for a dry-run call whose client has not resolved its
--- credentials yet (dry run resolves nothing it does not send).
-local identities = {} -- access key id -> account id | false (lookup failed) | PENDING
+-- credentials yet (dry run resolves nothing it does not send). A failed lookup (throttling,
+-- a network blip) is tried again once LOOKUP_RETRY_S have passed, not for every record.
+local identities = {} -- access key id -> account id | {failed_at = s} | PENDING
 local PENDING = {}
+M.LOOKUP_RETRY_S = 60
 
 -- Forgets the accounts looked up so far (specs).
 function M.forget_accounts()
@@ -176,7 +178,11 @@ local function account_of(c, want_lookup)
   end
   local known = identities[key]
   if known == PENDING then return nil end
-  if known ~= nil or not want_lookup then return known or nil end
+  if type(known) == "table" then
+    if time.now() - known.failed_at < M.LOOKUP_RETRY_S then return nil end
+    known = nil
+  end
+  if known ~= nil or not want_lookup then return known end
   identities[key] = PENDING
   local ok, account = pcall(function()
     local sts = client.new("sts", { region = cfg.region, endpoint = c.opts.endpoint, env = c.opts.env,
@@ -186,8 +192,12 @@ local function account_of(c, want_lookup)
     sts:close()
     return r.Account
   end)
-  identities[key] = ok and type(account) == "string" and account or false
-  return identities[key] or nil
+  if ok and type(account) == "string" then
+    identities[key] = account
+    return account
+  end
+  identities[key] = { failed_at = time.now() }
+  return nil
 end
 M._account_of = account_of
 
