@@ -255,6 +255,7 @@ function credentials.clear_cache() end
 ---The audit log module. detlua run --audit-log FILE opens one for the whole run.
 ---@class aws.audit
 ---@field ZERO string 64 zeros: the prev of a log's first record.
+---@field LOOKUP_RETRY_S number Seconds before a failed GetCallerIdentity lookup of a record's account is tried again (default 60); records meanwhile carry a null account.
 local audit = {}
 
 ---Opens an audit log for appending (creating the file when missing) and continues the hash chain of what is already there. Every open log receives a record of every call made afterwards, until it is closed.

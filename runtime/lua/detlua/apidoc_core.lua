@@ -836,6 +836,13 @@ add("audit", {
 })
 
 add("audit", {
+  name = "aws.audit.LOOKUP_RETRY_S",
+  kind = "value",
+  type = "number",
+  summary = "Seconds before a failed GetCallerIdentity lookup of a record's account is tried again (default 60); records meanwhile carry a null account.",
+})
+
+add("audit", {
   name = "log:close",
   call = "log:close()",
   summary = "Stops recording into this log and closes its file; closing again does nothing.",
