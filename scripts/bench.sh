@@ -105,20 +105,35 @@ export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
 DETLUA="$BUILD/detlua"
 
 # --- cold start: one whole process per call --------------------------------------
-# Target: detlua call no slower than curl --aws-sigv4 doing the same signed request.
-echo "== cold start (one ListGraphs call per process, mean of ${BENCH_COLD_RUNS:=200} runs)"
-ms_per_run() { # command... -> mean milliseconds per run
-  local start end
-  start=$(date +%s%N)
-  for _ in $(seq "$BENCH_COLD_RUNS"); do "$@" >/dev/null 2>&1 || { echo "failed: $*" >&2; return 1; }; done
-  end=$(date +%s%N)
-  awk -v s="$start" -v e="$end" -v n="$BENCH_COLD_RUNS" 'BEGIN { printf "%.2f", (e - s) / n / 1e6 }'
+# Target: detlua call no slower than curl --aws-sigv4 doing the same signed request. The two
+# run alternately (in a shuffled order each round) so that a slower moment of the machine
+# falls on both; medians and quartiles of the wall time, fork to exit, per run.
+echo "== cold start (one ListGraphs call per process, ${BENCH_COLD_RUNS:=300} runs each, interleaved)"
+/usr/bin/python3 - "$DETLUA" "$url" "$BENCH_COLD_RUNS" <<'PY'
+import os, random, statistics, subprocess, sys, time
+
+exe, url, runs = sys.argv[1], sys.argv[2], int(sys.argv[3])
+key, secret = os.environ["AWS_ACCESS_KEY_ID"], os.environ["AWS_SECRET_ACCESS_KEY"]
+cmds = {
+    "detlua call detective list-graphs": [exe, "call", "detective", "list-graphs", "--endpoint-url", url],
+    "curl --aws-sigv4 (same request)": ["curl", "-sf", "--aws-sigv4", "aws:amz:us-east-1:detective",
+                                        "-u", key + ":" + secret, "-H", "Content-Type: application/json",
+                                        "-d", "{}", url + "/graphs/list"],
+    "detlua --version (floor)": [exe, "--version"],
 }
-d_ms=$(ms_per_run "$DETLUA" call detective list-graphs --endpoint-url "$url")
-c_ms=$(ms_per_run curl -sf --aws-sigv4 "aws:amz:us-east-1:detective" -u "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" \
-  -H 'Content-Type: application/json' -d '{}' "$url/graphs/list")
-echo "detlua call detective list-graphs: $d_ms ms"
-echo "curl --aws-sigv4 (same request):    $c_ms ms"
+times = {k: [] for k in cmds}
+for _ in range(runs):
+    order = list(cmds)
+    random.shuffle(order)
+    for k in order:
+        start = time.perf_counter()
+        if subprocess.run(cmds[k], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode != 0:
+            raise SystemExit("failed: " + " ".join(cmds[k]))
+        times[k].append((time.perf_counter() - start) * 1000)
+for k, v in times.items():
+    v.sort()
+    print("%-36s median %.2f ms (quartiles %.2f-%.2f)" % (k + ":", statistics.median(v), v[len(v) // 4], v[3 * len(v) // 4]))
+PY
 
 # --- warm sequential calls in one process ------------------------------------------
 # Target: at most 80 us per ListGraphs call (validate, serialize, sign, send, parse).
