@@ -147,21 +147,7 @@ static void s_push_operation(lua_State *L, const dt_service *svc, const dt_opera
 }
 
 /* svc.shapes and svc.operations fill themselves (see the file comment); both are indexed by
- * model name, the order of the generated tables. */
-static const dt_shape *s_shape_find(const dt_service *svc, const char *name) {
-    size_t lo = 0, hi = svc->n_shapes;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(name, svc->shapes[mid].name);
-        if (c == 0) return &svc->shapes[mid];
-        if (c < 0)
-            hi = mid;
-        else
-            lo = mid + 1;
-    }
-    return NULL;
-}
-
+ * model name. */
 enum { S_SHAPES, S_OPERATIONS };
 
 /* __index(t, name) of svc.shapes / svc.operations: builds, stores and returns the entry */
@@ -171,7 +157,7 @@ static int s_lazy_index(lua_State *L) {
     const char *name = lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2) : NULL;
     if (!name) return 0;
     if (kind == S_SHAPES) {
-        const dt_shape *sh = s_shape_find(svc, name);
+        const dt_shape *sh = dt_shape_find(svc, name);
         if (!sh) return 0;
         lua_pushstring(L, sh->name);
         s_push_shape(L, svc, sh);

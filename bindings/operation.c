@@ -21,18 +21,30 @@ const dt_service *dt_service_find(const char *name) {
 
 /* Model names (ListMembers) are CamelCase; lua_name (list_members) and the command-line form
  * (list-members) are lower case with separators. The first character tells them apart. */
-static const dt_operation *s_find_by_name(const dt_service *svc, const char *name) {
-    size_t lo = 0, hi = svc->n_operations;
+/* Index of name in a sorted array of n structures of size stride whose first member is the
+ * name (dt_operation and dt_shape both start with it), or -1. */
+static long s_bsearch_name(const void *base, size_t n, size_t stride, const char *name) {
+    size_t lo = 0, hi = n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(name, svc->operations[mid].name);
-        if (c == 0) return &svc->operations[mid];
+        int c = strcmp(name, *(const char *const *)((const char *)base + mid * stride));
+        if (c == 0) return (long)mid;
         if (c < 0)
             hi = mid;
         else
             lo = mid + 1;
     }
-    return NULL;
+    return -1;
+}
+
+static const dt_operation *s_find_by_name(const dt_service *svc, const char *name) {
+    long i = s_bsearch_name(svc->operations, svc->n_operations, sizeof *svc->operations, name);
+    return i < 0 ? NULL : &svc->operations[i];
+}
+
+const dt_shape *dt_shape_find(const dt_service *svc, const char *name) {
+    long i = s_bsearch_name(svc->shapes, svc->n_shapes, sizeof *svc->shapes, name);
+    return i < 0 ? NULL : &svc->shapes[i];
 }
 
 /* strcmp over lua_name where the key may spell '_' as '-' */

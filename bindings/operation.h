@@ -134,5 +134,7 @@ extern const dt_service dt_service_sts;
 /* Lookup helpers (bindings/operation.c). Accept ListMembers, list_members or list-members. */
 const dt_service *dt_service_find(const char *name);
 const dt_operation *dt_operation_find(const dt_service *svc, const char *name);
+/* The shape with this model name, or NULL. */
+const dt_shape *dt_shape_find(const dt_service *svc, const char *name);
 
 #endif

@@ -149,6 +149,12 @@ static void s_check_operations(const dt_service *svc) {
                dt_operation_find(svc, "no_such_operation") == NULL &&
                dt_operation_find(svc, "") == NULL && dt_operation_find(svc, NULL) == NULL,
            "%s: unknown operation names are not found", svc->name);
+
+    int shapes_ok = 1;
+    for (size_t i = 0; i < svc->n_shapes; i++)
+        if (dt_shape_find(svc, svc->shapes[i].name) != &svc->shapes[i]) shapes_ok = 0;
+    tap_ok(shapes_ok && dt_shape_find(svc, "NoSuchShape") == NULL && dt_shape_find(svc, "") == NULL,
+           "%s: dt_shape_find finds every shape by name, and nothing else", svc->name);
 }
 
 static void s_check_detective_paging(void) {
