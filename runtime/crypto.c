@@ -1,4 +1,5 @@
-/* crypto.c: SHA-256, HMAC-SHA256, hex, base64, random bytes and UUIDs (see crypto.h).
+/* crypto.c: SHA-256, HMAC-SHA256, SHA-1 hex (cache file names only), hex, base64, random
+ * bytes and UUIDs (see crypto.h).
  *
  * SHA-256 is fetched from OpenSSL's default provider once per process: an implicit fetch
  * on every digest costs a locked table lookup, which is most of the time of a short
@@ -17,9 +18,11 @@
 
 static pthread_once_t s_once = PTHREAD_ONCE_INIT;
 static EVP_MD *s_sha256;
+static EVP_MD *s_sha1;
 
 static void s_fetch(void) {
     s_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+    s_sha1 = EVP_MD_fetch(NULL, "SHA1", NULL);
 }
 
 static const EVP_MD *s_md(void) {
@@ -61,6 +64,16 @@ int dt_sha256_hex(dt_sha256_ctx *ctx, const void *data, size_t len,
     uint8_t md[DT_SHA256_LEN];
     if (dt_sha256(ctx, data, len, md) != 0) return -1;
     dt_hex_encode(md, sizeof md, out);
+    return 0;
+}
+
+int dt_sha1_hex(const void *data, size_t len, char out[DT_SHA1_HEX_LEN + 1]) {
+    pthread_once(&s_once, s_fetch);
+    if (!s_sha1) return -1;
+    uint8_t md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    if (EVP_Digest(data, len, md, &n, s_sha1, NULL) != 1 || n * 2 != DT_SHA1_HEX_LEN) return -1;
+    dt_hex_encode(md, n, out);
     return 0;
 }
 

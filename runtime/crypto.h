@@ -1,6 +1,7 @@
 /* crypto.h: the few cryptographic primitives detlua needs, over OpenSSL 3: SHA-256,
  * HMAC-SHA256, lowercase hex, base64 (standard alphabet), secure random bytes and
- * version-4 UUIDs.
+ * version-4 UUIDs; SHA-1 hex only for cache file names that other tools chose (the AWS
+ * CLI's SSO token cache), never for anything that must resist collisions.
  *
  * OpenSSL's algorithm objects are fetched once per process (thread-safe), and callers
  * on a hot path can keep a dt_sha256_ctx to avoid an allocation per digest. This is
@@ -13,6 +14,7 @@
 
 #define DT_SHA256_LEN 32
 #define DT_SHA256_HEX_LEN 64
+#define DT_SHA1_HEX_LEN 40
 #define DT_UUID_STR_LEN 36
 /* bytes base64 needs for n input bytes, without the NUL */
 #define DT_BASE64_ENCODED_LEN(n) ((((n) + 2) / 3) * 4)
@@ -32,6 +34,9 @@ int dt_sha256(dt_sha256_ctx *ctx, const void *data, size_t len, uint8_t out[DT_S
 /* out receives 64 lowercase hex digits and a NUL */
 int dt_sha256_hex(dt_sha256_ctx *ctx, const void *data, size_t len,
                   char out[DT_SHA256_HEX_LEN + 1]);
+/* SHA-1 (FIPS 180-4) as 40 lowercase hex digits and a NUL: a file-name key, not a security
+ * primitive. 0 on success, -1 on an OpenSSL failure. */
+int dt_sha1_hex(const void *data, size_t len, char out[DT_SHA1_HEX_LEN + 1]);
 /* RFC 2104 HMAC with SHA-256; keys longer than the block are hashed first. */
 int dt_hmac_sha256(dt_sha256_ctx *ctx, const void *key, size_t key_len, const void *msg,
                    size_t msg_len, uint8_t out[DT_SHA256_LEN]);

@@ -492,6 +492,16 @@ static int s_c_sha256_hex(lua_State *L) {
     return 1;
 }
 
+/* For cache file names chosen by other tools (the SSO token cache); not for integrity. */
+static int s_c_sha1_hex(lua_State *L) {
+    size_t len;
+    const char *s = luaL_checklstring(L, 1, &len);
+    char hex[DT_SHA1_HEX_LEN + 1];
+    if (dt_sha1_hex(s, len, hex) != 0) return luaL_error(L, "sha1_hex: OpenSSL failure");
+    lua_pushlstring(L, hex, DT_SHA1_HEX_LEN);
+    return 1;
+}
+
 static int s_c_hmac_sha256(lua_State *L) {
     size_t klen, mlen;
     const char *k = luaL_checklstring(L, 1, &klen);
@@ -566,6 +576,7 @@ int luaopen_aws_core_crypto(lua_State *L) {
     static const luaL_Reg fns[] = {
         {"sha256", s_c_sha256},
         {"sha256_hex", s_c_sha256_hex},
+        {"sha1_hex", s_c_sha1_hex},
         {"hmac_sha256", s_c_hmac_sha256},
         {"hex", s_c_hex},
         {"base64_encode", s_c_base64_encode},

@@ -67,6 +67,11 @@ static void s_test_crypto(void) {
     dt_sha256_hex(NULL, "", 0, hex);
     tap_streq(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
               "sha256(\"\")");
+    char hex1[41];
+    TAP_OK(dt_sha1_hex("abc", 3, hex1) == 0);
+    tap_streq(hex1, "a9993e364706816aba3e25717850c26c9cd0d89d", "sha1_hex(abc) (FIPS 180-2)");
+    dt_sha1_hex("", 0, hex1);
+    tap_streq(hex1, "da39a3ee5e6b4b0d3255bfef95601890afd80709", "sha1_hex(\"\")");
 
     dt_sha256_ctx *ctx = dt_sha256_ctx_new();
     TAP_OK(ctx != NULL);

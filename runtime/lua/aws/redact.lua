@@ -11,6 +11,7 @@ M.MARK = "<redacted>"
 
 local SECRET_HEADERS = {
   authorization = true, ["x-amz-security-token"] = true, ["proxy-authorization"] = true,
+  ["x-amz-sso_bearer_token"] = true,
   ["x-aws-ec2-metadata-token"] = true, cookie = true, ["set-cookie"] = true,
 }
 -- Keys that hold secrets wherever they appear in a table (credentials tables, STS results).

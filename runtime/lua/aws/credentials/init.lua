@@ -3,12 +3,13 @@
 --
 -- Chain (botocore's create_credential_resolver order; docs/credentials.md):
 --   environment keys -> role_arn of the profile (source_profile / credential_source, role
---   chains) -> web identity (environment, then profile) -> [SSO: not supported] -> keys in
---   the credentials file -> credential_process -> keys in the config file -> container
+--   chains) -> web identity (environment, then profile) -> IAM Identity Center (SSO: the
+--   profile's sso_account_id/sso_role_name with a token cached by `aws sso login`) -> keys
+--   in the credentials file -> credential_process -> keys in the config file -> container
 --   credentials -> EC2 instance metadata.
 -- Environment and static keys are read by aws.core.config (C) on every resolution; this
 -- file only decides when to ask it. Each other source is a file of its own
--- (aws.credentials.process, assume_role, web_identity, container, imds) that fetches once;
+-- (aws.credentials.process, assume_role, web_identity, sso, container, imds) that fetches once;
 -- here each is wrapped in a Provider that caches what it fetched and refreshes it before
 -- it expires, one refresh at a time even when many aws.map tasks need it at once.
 -- Errors are aws.Error kind="credentials" and never carry a secret.
@@ -31,6 +32,7 @@ local env_source = require("aws.credentials.env")
 local process = lazy("aws.credentials.process")
 local assume = lazy("aws.credentials.assume_role")
 local web_identity = lazy("aws.credentials.web_identity")
+local sso = lazy("aws.credentials.sso")
 local container = lazy("aws.credentials.container")
 local imds = lazy("aws.credentials.imds")
 
@@ -302,6 +304,22 @@ local function web_identity_provider(ctx, t)
   return p
 end
 
+-- The SSO settings are checked when the chain is built (a broken profile fails at once);
+-- the token is read and the portal asked at each fetch, so a refresh after `aws sso login`
+-- picks up the new token.
+local function sso_provider(ctx, name, p)
+  local s = sso.settings(p, name, ctx.loaded.sso_sessions)
+  local top = ctx.profiles[ctx.top] or {}
+  return M.provider{ name = "sso", description = string.format("%s/%s (profile \"%s\")", s.account_id, s.role_name,
+    name), fetch = function()
+      local home = ctx.getenv("HOME")
+      if not home then fail("InvalidConfig", "SSO (profile \"" .. name .. "\"): HOME is not set, so the SSO token cache "
+        .. "(~/.aws/sso/cache) cannot be found") end
+      return sso.fetch{ settings = s, profile = name, home = home, getenv = ctx.getenv, profile_settings = top,
+        services = ctx.loaded.services, now = clock() }
+    end }
+end
+
 local function container_provider(ctx)
   return M.provider{ name = "container-role", fetch = function()
     return container.fetch{ getenv = ctx.getenv, sleep = sleep }
@@ -323,7 +341,7 @@ local function imds_provider(ctx, profile, in_chain)
   end }
 end
 
--- Web identity, SSO (not supported), the credentials file, credential_process, the config
+-- Web identity, SSO, the credentials file, credential_process, the config
 -- file: botocore's profile providers. use_env: whether AWS_WEB_IDENTITY_TOKEN_FILE and
 -- friends count (not for a source_profile, nor when a profile was named explicitly).
 local function profile_chain(ctx, name, use_env)
@@ -346,9 +364,14 @@ local function profile_chain(ctx, name, use_env)
   end
   searched(ctx, use_env and "web identity (AWS_WEB_IDENTITY_TOKEN_FILE, web_identity_token_file)"
     or ("web identity (web_identity_token_file of profile \"" .. name .. "\")"))
-  if p.sso_session or p.sso_start_url then
-    searched(ctx, "SSO settings of profile \"" .. name .. "\" (not supported by detlua)")
+  -- botocore's trigger (checked here so the module loads only for SSO profiles): an account
+  -- or a role; sso_start_url or sso_session alone only serve `aws sso login`
+  if p.sso_account_id ~= nil or p.sso_role_name ~= nil then
+    local ok, prov = pcall(sso_provider, ctx, name, p)
+    if not ok then raise(prov, ctx.operation) end
+    return prov
   end
+  searched(ctx, "SSO (sso_account_id/sso_role_name of profile \"" .. name .. "\")")
   if has_static(p) then
     local c, err = config.credentials{ profile = name, env = ctx.env }
     if not c then fail("InvalidConfig", err, ctx.operation) end
@@ -440,7 +463,8 @@ assume_role_provider = function(ctx, name, visited)
       source = profile_chain(quiet, sp, false)
       if not source then
         fail("InvalidConfig", "the source_profile \"" .. sp .. "\" of " .. where .. " has no credentials "
-          .. "(aws_access_key_id/aws_secret_access_key, credential_process, web_identity_token_file or role_arn)",
+          .. "(aws_access_key_id/aws_secret_access_key, credential_process, web_identity_token_file, "
+          .. "sso_account_id/sso_role_name or role_arn)",
           ctx.operation)
       end
     else
