@@ -229,7 +229,7 @@ local credentials = {}
 
 ---The same function as aws.assume_role.
 ---@param params table # any sts:AssumeRole parameters
----@param opts? {client?: aws.Client}
+---@param opts? {client?: aws.Client, token_code?: fun(serial: string): string}
 ---@return aws.Session
 function credentials.assume_role(params, opts) end
 
@@ -481,9 +481,9 @@ function aws.map(list, fn, opts) end
 ---@return integer failed # how many failed
 function aws.parallel(...) end
 
----Assumes a role at once through sts:AssumeRole and returns a session whose clients act as the role. The role is assumed again whenever the session's credentials near their expiration (advisory 15 minutes, mandatory 10 minutes before; shorter for short sessions).
+---Assumes a role at once through sts:AssumeRole and returns a session whose clients act as the role. The role is assumed again whenever the session's credentials near their expiration (advisory 15 minutes, mandatory 10 minutes before; shorter for short sessions). With SerialNumber (MFA) each AssumeRole needs a new code: TokenCode serves the first call only; later calls, and the first without TokenCode, take the code opts.token_code returns, else one typed on the terminal ("Enter MFA code for <serial>: ").
 ---@param params table # any sts:AssumeRole parameters (checked against the model before anything is sent)
----@param opts? {client?: aws.Client}
+---@param opts? {client?: aws.Client, token_code?: fun(serial: string): string}
 ---@return aws.Session
 function aws.assume_role(params, opts) end
 

@@ -1,5 +1,6 @@
 -- detlua.emulator.sts: the STS operations the emulator serves: GetCallerIdentity,
--- AssumeRole (the role must be in the scenario and trust the caller's account),
+-- AssumeRole (the role must be in the scenario and trust the caller's account; a
+-- SerialNumber needs a 6-digit TokenCode, though no MFA device is emulated),
 -- AssumeRoleWithWebIdentity (scenario-configured token acceptance), GetSessionToken.
 -- Issued temporary credentials live in world.data.sts.sessions (so they survive a
 -- restart with --state) and act as the role's account until they expire; auth.lua looks
@@ -208,6 +209,12 @@ function OPS.AssumeRole(self, ctx, input)
     end
     if not trusted then access_denied(denied) end
     if role.external_id and role.external_id ~= input.ExternalId then access_denied(denied) end
+    -- The emulator has no MFA devices: with a SerialNumber any well-formed code passes, which
+    -- is enough to test that a client asked for one and sent it.
+    if input.SerialNumber ~= nil and (type(input.TokenCode) ~= "string" or not input.TokenCode:match("^%d%d%d%d%d%d$")) then
+        access_denied("MultiFactorAuthentication failed: " .. (input.TokenCode == nil and "no TokenCode was given"
+            or "the TokenCode is not a 6-digit code") .. " for the MFA device " .. input.SerialNumber .. ".")
+    end
     check_session_name(input.RoleSessionName)
     local duration = input.DurationSeconds or 3600
     check_duration(role, duration, id.kind == "assumed-role")
@@ -216,6 +223,8 @@ function OPS.AssumeRole(self, ctx, input)
         source = "AssumeRole",
         source_identity = input.SourceIdentity,
         caller_arn = id.arn,
+        mfa_serial = input.SerialNumber,
+        mfa_token_code = input.SerialNumber and input.TokenCode or nil,
     }))
     return {
         Credentials = credentials(rec),
@@ -321,12 +330,14 @@ function S:handle(ctx, op, input)
 end
 
 -- Fixture hooks: POST /_emulator/sts/<action>
---   sessions {}  -> {"sessions": [{access_key_id, kind, account, arn, expires}]} (no secrets)
+--   sessions {}  -> {"sessions": [{access_key_id, kind, account, arn, expires, mfa_serial?,
+--                 mfa_token_code?}]} (no secrets: a used MFA code is worth nothing)
 function S:admin(ctx, action, body)
     if action == "sessions" then
         local list = {}
         for k, rec in pairs(sessions(self.world)) do
-            list[#list + 1] = { access_key_id = k, kind = rec.kind, account = rec.account, arn = rec.arn, expires = rec.expires }
+            list[#list + 1] = { access_key_id = k, kind = rec.kind, account = rec.account, arn = rec.arn, expires = rec.expires,
+                mfa_serial = rec.mfa_serial, mfa_token_code = rec.mfa_token_code }
         end
         table.sort(list, function(a, b) return a.access_key_id < b.access_key_id end)
         return { sessions = list }

@@ -74,6 +74,7 @@ S.HOP2 = "arn:aws:iam::777788889999:role/Hop2"
 S.EXT = "arn:aws:iam::444455556666:role/WithExternalId"
 S.CI = "arn:aws:iam::444455556666:role/CI"
 S.SUBJECT = "repo:example/ir:ref:refs/heads/main"
+S.MFA = "arn:aws:iam::111122223333:mfa/alice"
 
 S.SCENARIO = {
   accounts = {
@@ -93,9 +94,15 @@ function S.start_emulator()
   return require("aws.core.emulator").start{ port = 0, scenario_table = S.SCENARIO }
 end
 
+-- The temporary credentials the emulator's STS has issued so far (no secrets; the MFA
+-- serial and code an AssumeRole was given).
+function S.sts_session_list(srv)
+  return call("POST", srv:url() .. "/_emulator/sts/sessions", "{}").sessions
+end
+
 -- How many temporary credentials the emulator's STS has issued so far.
 function S.sts_sessions(srv)
-  return #call("POST", srv:url() .. "/_emulator/sts/sessions", "{}").sessions
+  return #S.sts_session_list(srv)
 end
 
 -- An unsigned-looking JWT (the emulator reads claims, it does not verify signatures).

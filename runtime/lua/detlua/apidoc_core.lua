@@ -45,6 +45,7 @@ M.INTERNAL = {
   ["aws.credentials.now"] = "test hook: the clock the credential cache uses",
   ["aws.credentials.set_clock"] = "test hook: replaces that clock",
   ["aws.credentials.set_sleep"] = "test hook: replaces the sleep between retries",
+  ["aws.credentials.set_prompt"] = "test hook: replaces the terminal prompt for MFA codes",
   ["aws.credentials.warn"] = "writes the chain's warnings on stderr",
 }
 
@@ -547,17 +548,22 @@ print(results[1], results[2], errors[1], errors[2])]],
 add("credentials", {
   name = "aws.assume_role",
   call = "session = aws.assume_role(params [, opts])",
-  summary = "Assumes a role at once through sts:AssumeRole and returns a session whose clients act as the role. The role is assumed again whenever the session's credentials near their expiration (advisory 15 minutes, mandatory 10 minutes before; shorter for short sessions).",
+  summary = "Assumes a role at once through sts:AssumeRole and returns a session whose clients act as the role. The role is assumed again whenever the session's credentials near their expiration (advisory 15 minutes, mandatory 10 minutes before; shorter for short sessions). With SerialNumber (MFA) each AssumeRole needs a new code: TokenCode serves the first call only; later calls, and the first without TokenCode, take the code opts.token_code returns, else one typed on the terminal (\"Enter MFA code for <serial>: \").",
   params = {
     { "params", "table", "any sts:AssumeRole parameters (checked against the model before anything is sent)", open = true },
     { "params.RoleArn", "string", "required" },
     { "params.RoleSessionName", "string", "default \"detlua-session-<epoch seconds>\"", optional = true },
-    { "opts", "{client?: aws.Client}", "", optional = true },
+    { "params.SerialNumber", "string", "the ARN or serial number of the MFA device the role requires", optional = true },
+    { "params.TokenCode", "string", "a 6-digit MFA code for the first AssumeRole (needs SerialNumber)", optional = true },
+    { "opts", "{client?: aws.Client, token_code?: fun(serial: string): string}", "", optional = true },
     { "opts.client", "aws.Client", "the STS client to call (default `aws.client(\"sts\")`, with the host's defaults)", optional = true },
+    { "opts.token_code", "fun(serial: string): string", "returns a fresh 6-digit MFA code for the device `serial`; called for each AssumeRole that TokenCode does not serve (refreshes). Needs SerialNumber", optional = true },
   },
   returns = { { "aws.Session" } },
   errors = {
-    "Raises a message before any call when params or opts is not a table, an option is unknown, RoleArn is not a string, a parameter breaks the model's constraints, or opts.client is not an STS client.",
+    "Raises a message before any call when params or opts is not a table, an option is unknown, RoleArn is not a string, a parameter breaks the model's constraints, opts.client is not an STS client, opts.token_code is not a function, TokenCode is not 6 digits, or TokenCode or token_code comes without SerialNumber.",
+    "Raises a message before the call when a code from token_code or the terminal is not 6 digits.",
+    "Raises `aws.Error` kind `credentials`, code `MfaRequired` when a code is needed, token_code is not given and there is no terminal to ask on.",
     "Raises `aws.Error` kind `credentials`, code `AssumeRoleFailed` when STS refuses (`fields.sts_code` is STS's code, e.g. `AccessDenied`).",
   },
   example = [[
@@ -642,7 +648,7 @@ add("credentials", {
   summary = "The same function as `aws.assume_role`.",
   params = {
     { "params", "table", "any sts:AssumeRole parameters" },
-    { "opts", "{client?: aws.Client}", "", optional = true },
+    { "opts", "{client?: aws.Client, token_code?: fun(serial: string): string}", "", optional = true },
   },
   returns = { { "aws.Session" } },
   errors = { "As `aws.assume_role`." },
@@ -701,7 +707,8 @@ add("credentials", {
   },
   errors = {
     "Raises a message when opts.provider is not a provider.",
-    "Raises `aws.Error` kind `credentials`: `NoCredentials` (the message names every place searched), `ProfileNotFound`, `InvalidConfig`, `AssumeRoleFailed`, `CredentialProcessError`, `ContainerCredentialsError`, `ExpiredCredentials`.",
+    "Raises `aws.Error` kind `credentials`: `NoCredentials` (the message names every place searched), `ProfileNotFound`, `InvalidConfig`, `AssumeRoleFailed`, `MfaRequired` (a profile with mfa_serial and no terminal to type the code on), `CredentialProcessError`, `ContainerCredentialsError`, `ExpiredCredentials`.",
+    "Raises a message when the MFA code typed for a profile's mfa_serial is not 6 digits (before the AssumeRole call).",
   },
   example = [[
 local credentials = require("aws.credentials")

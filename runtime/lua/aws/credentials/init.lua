@@ -85,6 +85,69 @@ local function raise(err, operation)
   error(err, 0)
 end
 
+-- --- MFA codes --------------------------------------------------------------------------
+-- A role profile with mfa_serial (and aws.assume_role with SerialNumber) needs a one-time
+-- code for every AssumeRole, refreshes included: a code cannot be used twice, so it is asked
+-- for each time and never kept. The Provider runs one refresh at a time, so however many
+-- aws.map tasks need the role there is one prompt per refresh.
+
+-- Reads one line from the controlling terminal (not stdin, which may be a pipe or the
+-- playbook's input). Neither aws.core.host nor the REPL's C code offers a way to turn echo
+-- off, so the code is echoed: it is worthless once used. -> line | nil, why
+local function tty_prompt(text)
+  local out, why = io.open("/dev/tty", "w")
+  if not out then return nil, why end
+  local inp
+  inp, why = io.open("/dev/tty", "r")
+  if not inp then
+    out:close()
+    return nil, why
+  end
+  out:write(text)
+  out:flush()
+  local line, err = inp:read("l")
+  inp:close()
+  out:close()
+  if not line then return nil, err or "end of input before a code was typed" end
+  return line
+end
+local prompt = tty_prompt
+
+-- Test hook: fn(text, serial) -> code | nil, why (nil = nobody to ask). Returns the previous one.
+function M.set_prompt(fn)
+  local prev = prompt
+  prompt = fn or tty_prompt
+  return prev
+end
+
+-- nil when code is a 6-digit MFA code, else what is wrong with it (without quoting it).
+local function mfa_code_problem(code)
+  if type(code) ~= "string" then return "must be a string of 6 digits, got " .. type(code) end
+  if not code:match("^%d%d%d%d%d%d$") then
+    return "must be 6 digits, got " .. #code .. " character" .. (#code == 1 and "" or "s")
+      .. (code:match("^%d*$") and "" or " that are not all digits")
+  end
+  return nil
+end
+
+-- Asks for a code for the MFA device `serial`. where: the configuration that needs it
+-- ("profile \"ops\"", "aws.assume_role"); key: the setting naming the device
+-- ("mfa_serial", "SerialNumber"); hint: what to do when there is no terminal. A malformed
+-- code is the caller's mistake: a plain message naming the setting, before any request.
+local function ask_mfa_code(serial, where, key, hint)
+  local code, why = prompt("Enter MFA code for " .. serial .. ": ", serial)
+  if code == nil then
+    fail("MfaRequired", string.format("%s needs an MFA code for %s %s and none could be read from a terminal (%s); %s",
+      where, key, serial, tostring(why or "no terminal"), hint))
+  end
+  if type(code) == "string" then code = code:match("^%s*(.-)%s*$") end
+  local problem = mfa_code_problem(code)
+  if problem then
+    error(string.format("%s: %s %s: the MFA code %s", where, key, serial, problem), 0)
+  end
+  return code
+end
+
 -- --- Provider: cached credentials with refresh -----------------------------------------
 
 local Provider = { __name = "aws.CredentialsProvider" }
@@ -430,9 +493,9 @@ assume_role_provider = function(ctx, name, visited)
   if not sp and not cs then
     fail("InvalidConfig", where .. " has role_arn but neither source_profile nor credential_source", ctx.operation)
   end
-  if p.mfa_serial ~= nil then
-    fail("InvalidConfig", where .. " has mfa_serial: detlua cannot prompt for MFA codes (use credential_process, "
-      .. "or aws.assume_role with SerialNumber and TokenCode)", ctx.operation)
+  local mfa_serial = str(p.mfa_serial)
+  if p.mfa_serial ~= nil and not mfa_serial then
+    fail("InvalidConfig", where .. ": mfa_serial is empty (the ARN or serial number of the MFA device)", ctx.operation)
   end
   local duration
   if p.duration_seconds ~= nil then
@@ -473,11 +536,18 @@ assume_role_provider = function(ctx, name, visited)
   end
   local prov = M.provider{ name = "assume-role", description = role_arn .. " (" .. where .. ")", fetch = function()
     local src = source:get()
+    local params = { RoleArn = role_arn, RoleSessionName = str(p.role_session_name) or assume.default_session_name(clock()),
+      ExternalId = str(p.external_id), DurationSeconds = duration }
+    if mfa_serial then
+      -- asked now, with the source credentials ready, so the code is as fresh as can be
+      params.SerialNumber = mfa_serial
+      params.TokenCode = ask_mfa_code(mfa_serial, where, "mfa_serial", "run detlua from a terminal, "
+        .. "or assume the role in the playbook with aws.assume_role{RoleArn = ..., SerialNumber = ..., TokenCode = ...} "
+        .. "(or its token_code option, a function returning a fresh code at each refresh)")
+    end
     local sts = assume.sts_client{ region = sts_region(ctx), profile = ctx.top, env = ctx.env,
       credentials = { access_key_id = src.access_key_id, secret_access_key = src.secret_access_key,
         session_token = src.session_token } }
-    local params = { RoleArn = role_arn, RoleSessionName = str(p.role_session_name) or assume.default_session_name(clock()),
-      ExternalId = str(p.external_id), DurationSeconds = duration }
     local ok, c = pcall(assume.call, sts, params, where)
     sts:close()
     if not ok then error(c, 0) end
@@ -572,24 +642,41 @@ Session.__index = Session
 M.Session = Session
 
 -- aws.assume_role{RoleArn = ..., RoleSessionName = ?, DurationSeconds = ?, ExternalId = ?,
---   Policy = ?, ...} (any sts:AssumeRole parameter), opts = {client = sts client}
+--   Policy = ?, SerialNumber = ?, TokenCode = ?, ...} (any sts:AssumeRole parameter),
+--   opts = {client = sts client, token_code = function(serial) -> code}
 -- -> session. The role is assumed at once (a refusal raises AssumeRoleFailed here) and again
--- whenever the session's credentials near their expiration.
+-- whenever the session's credentials near their expiration. With SerialNumber every
+-- AssumeRole needs a new code: TokenCode serves the first call only; later ones (and the
+-- first without TokenCode) ask token_code, else the terminal.
+local OPTIONS = { client = true, token_code = true }
+
 function M.assume_role(params, opts)
   if type(params) ~= "table" then
     error("aws.assume_role: expected a table {RoleArn = ..., RoleSessionName = ...}, got " .. type(params), 2)
   end
   if opts ~= nil and type(opts) ~= "table" then
-    error("aws.assume_role: options: expected a table {client = ...}, got " .. type(opts), 2)
+    error("aws.assume_role: options: expected a table {client = ..., token_code = ...}, got " .. type(opts), 2)
   end
   opts = opts or {}
   for k in pairs(opts) do
-    if k ~= "client" then error("aws.assume_role: unknown option \"" .. tostring(k) .. "\" (client)", 2) end
+    if not OPTIONS[k] then error("aws.assume_role: unknown option \"" .. tostring(k) .. "\" (client, token_code)", 2) end
   end
   local p = {}
   for k, v in pairs(params) do p[k] = v end
   if type(p.RoleArn) ~= "string" then
     error("aws.assume_role: RoleArn: expected a role ARN string, got " .. type(p.RoleArn), 2)
+  end
+  local serial, token_code = p.SerialNumber, opts.token_code
+  if token_code ~= nil and type(token_code) ~= "function" then
+    error("aws.assume_role: token_code: expected a function(serial) returning a 6-digit MFA code, got " .. type(token_code), 2)
+  end
+  if serial == nil and (token_code ~= nil or p.TokenCode ~= nil) then
+    error("aws.assume_role: " .. (token_code ~= nil and "token_code" or "TokenCode")
+      .. ": needs SerialNumber (the ARN or serial number of the MFA device)", 2)
+  end
+  if p.TokenCode ~= nil then
+    local problem = mfa_code_problem(p.TokenCode)
+    if problem then error("aws.assume_role: TokenCode: " .. problem, 2) end
   end
   if p.RoleSessionName == nil then p.RoleSessionName = assume.default_session_name(clock()) end
   local okb, berr = pcall(protocol.build, "sts", "AssumeRole", p)
@@ -603,8 +690,27 @@ function M.assume_role(params, opts)
   end
   local sess = setmetatable({ role_arn = p.RoleArn, session_name = p.RoleSessionName,
     account = p.RoleArn:match("^arn:[^:]+:iam::(%d+):"), _sts = sts }, Session)
+  local first_code = p.TokenCode
+  p.TokenCode = nil
   sess._provider = M.provider{ name = "assume-role", description = p.RoleArn .. " (aws.assume_role)", fetch = function()
-    local c, r = assume.call(sts, p, "aws.assume_role")
+    local q = p
+    if serial ~= nil then
+      q = {}
+      for k, v in pairs(p) do q[k] = v end
+      if first_code then
+        q.TokenCode, first_code = first_code, nil -- a code is good for one call
+      elseif token_code then
+        local code = token_code(serial)
+        if type(code) == "string" then code = code:match("^%s*(.-)%s*$") end
+        local problem = mfa_code_problem(code)
+        if problem then error("aws.assume_role: token_code: the code it returns " .. problem, 0) end
+        q.TokenCode = code
+      else
+        q.TokenCode = ask_mfa_code(serial, "aws.assume_role", "SerialNumber",
+          "pass TokenCode for the first call and the token_code option, a function returning a fresh code, for refreshes")
+      end
+    end
+    local c, r = assume.call(sts, q, "aws.assume_role")
     sess.assumed_role_arn = r.AssumedRoleUser and r.AssumedRoleUser.Arn
     return c
   end }
