@@ -20,15 +20,14 @@ Control (JSON; never counted):
 Listens on 127.0.0.1 only; writes "port pid" to --port-file once listening; exits when
 --parent-pid is gone or after --lifetime seconds.
 """
-import argparse
 import http.server
 import json
-import os
 import secrets
-import sys
 import threading
 import time
 import urllib.parse
+
+import loopback_server  # tests/helpers/loopback_server.py
 
 LOCK = threading.Lock()
 STATE = {"counts": {}, "last": None, "issued": []}
@@ -107,30 +106,5 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self._send(200, {"roleCredentials": rc})
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--port-file", required=True)
-    ap.add_argument("--parent-pid", type=int, default=0)
-    ap.add_argument("--lifetime", type=float, default=300.0)
-    a = ap.parse_args()
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    srv.daemon_threads = True
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    tmp = a.port_file + ".tmp"
-    with open(tmp, "w") as f:
-        f.write("%d %d\n" % (srv.server_address[1], os.getpid()))
-    os.rename(tmp, a.port_file)
-    start = time.monotonic()
-    while time.monotonic() - start < a.lifetime:
-        if a.parent_pid:
-            try:
-                os.kill(a.parent_pid, 0)
-            except OSError:
-                break
-        time.sleep(0.2)
-    srv.shutdown()
-    sys.exit(0)
-
-
 if __name__ == "__main__":
-    main()
+    loopback_server.serve(Handler)

@@ -12,21 +12,11 @@ local proc = require("proc")
 
 local srv, dir
 
-local function profile_files(config, creds)
-  files.write(dir .. "/config", config or "")
-  files.write(dir .. "/credentials", creds or "")
-end
+local function profile_files(config, creds) S.profile_files(dir, config, creds) end
 
--- env for the emulator: STS (and every service) at its URL, us-east-1
-local function env(extra)
-  return S.env(dir, { AWS_ENDPOINT_URL = srv:url(), AWS_REGION = "us-east-1" }, extra)
-end
+local function env(extra) return S.emulator_env(dir, srv, extra) end
 
-local function sts(opts)
-  local o = { region = "us-east-1", endpoint = srv:url() }
-  for k, v in pairs(opts or {}) do o[k] = v end
-  return aws.client("sts", o)
-end
+local function sts(opts) return S.emulator_sts(srv, opts) end
 
 local function whoami(opts)
   return sts(opts):get_caller_identity{}.Arn

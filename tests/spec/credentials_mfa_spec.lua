@@ -18,10 +18,7 @@ local ADMIN_KEYS = "aws_access_key_id = " .. S.ADMIN.access_key_id .. "\naws_sec
   .. S.ADMIN.secret_access_key .. "\n"
 local PROMPT = "Enter MFA code for " .. S.MFA .. ": "
 
-local function profile_files(config, creds)
-  files.write(dir .. "/config", config or "")
-  files.write(dir .. "/credentials", creds or "", "600")
-end
+local function profile_files(config, creds) S.profile_files(dir, config, creds) end
 
 -- [profile ops]: Hop1 from base's keys, with mfa_serial; extra lines appended
 local function mfa_profile(extra)
@@ -29,15 +26,9 @@ local function mfa_profile(extra)
     .. (extra or ""), "[base]\n" .. ADMIN_KEYS)
 end
 
-local function env(extra)
-  return S.env(dir, { AWS_ENDPOINT_URL = srv:url(), AWS_REGION = "us-east-1" }, extra)
-end
+local function env(extra) return S.emulator_env(dir, srv, extra) end
 
-local function sts(opts)
-  local o = { region = "us-east-1", endpoint = srv:url() }
-  for k, v in pairs(opts or {}) do o[k] = v end
-  return aws.client("sts", o)
-end
+local function sts(opts) return S.emulator_sts(srv, opts) end
 
 -- A prompt that answers from a list and records what it was asked.
 local function scripted(answers)

@@ -29,6 +29,25 @@ function S.env(dir, ...)
   return e
 end
 
+-- The shared config and credentials files of a test home (the credentials file mode 600,
+-- as the CLI writes it, so that no permission warning is printed).
+function S.profile_files(dir, config, creds)
+  files.write(dir .. "/config", config or "")
+  files.write(dir .. "/credentials", creds or "", "600")
+end
+
+-- An env table for dir's files with STS (and every service) at the emulator srv, us-east-1.
+function S.emulator_env(dir, srv, ...)
+  return S.env(dir, { AWS_ENDPOINT_URL = srv:url(), AWS_REGION = "us-east-1" }, ...)
+end
+
+-- An STS client at the emulator srv (opts added to region and endpoint).
+function S.emulator_sts(srv, opts)
+  local o = { region = "us-east-1", endpoint = srv:url() }
+  for k, v in pairs(opts or {}) do o[k] = v end
+  return require("aws").client("sts", o)
+end
+
 -- --- fake IMDS / container endpoint ----------------------------------------------------
 
 function S.start_fake_imds(dir)
