@@ -28,7 +28,6 @@ Listens on 127.0.0.1 only; writes "port pid" to --port-file once listening; exit
 --parent-pid is gone or after --lifetime seconds.
 """
 import datetime
-import http.server
 import json
 import secrets
 import threading
@@ -63,17 +62,8 @@ def new_credentials(expires_in):
     }
 
 
-class Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class Handler(loopback_server.Handler):
     server_version = "detlua-fake-imds"
-    sys_version = ""
-
-    def log_message(self, fmt, *args):
-        pass
-
-    def _body(self):
-        n = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(n) if n else b""
 
     def _send(self, status, body, ctype="text/plain"):
         if isinstance(body, (dict, list)):

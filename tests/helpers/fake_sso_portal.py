@@ -20,7 +20,6 @@ Control (JSON; never counted):
 Listens on 127.0.0.1 only; writes "port pid" to --port-file once listening; exits when
 --parent-pid is gone or after --lifetime seconds.
 """
-import http.server
 import json
 import secrets
 import threading
@@ -42,17 +41,8 @@ ERRORS = {
 }
 
 
-class Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class Handler(loopback_server.Handler):
     server_version = "detlua-fake-sso"
-    sys_version = ""
-
-    def log_message(self, fmt, *args):
-        pass
-
-    def _body(self):
-        n = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(n) if n else b""
 
     def _send(self, status, doc, error_type=None):
         data = json.dumps(doc).encode()

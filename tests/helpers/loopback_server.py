@@ -12,6 +12,19 @@ import threading
 import time
 
 
+class Handler(http.server.BaseHTTPRequestHandler):
+    """Base of the helpers' handlers: HTTP/1.1 keep-alive, no request log, the request body."""
+    protocol_version = "HTTP/1.1"
+    sys_version = ""
+
+    def log_message(self, fmt, *args):
+        pass
+
+    def _body(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(n) if n else b""
+
+
 def serve(handler):
     ap = argparse.ArgumentParser()
     ap.add_argument("--port-file", required=True)
