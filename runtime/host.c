@@ -67,6 +67,20 @@ static int s_search_embedded(lua_State *L) {
     return 1;
 }
 
+static struct {
+    const char *name;
+    lua_CFunction open;
+} s_extra[8];
+static size_t s_n_extra;
+
+int dt_host_preload(const char *name, lua_CFunction open) {
+    if (s_n_extra == sizeof s_extra / sizeof s_extra[0]) return -1;
+    s_extra[s_n_extra].name = name;
+    s_extra[s_n_extra].open = open;
+    s_n_extra++;
+    return 0;
+}
+
 static int s_preload_all(lua_State *L) {
     luaL_openlibs(L); /* here, under lua_pcall: it allocates, and may run out of memory */
     luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
@@ -75,6 +89,10 @@ static int s_preload_all(lua_State *L) {
     lua_setfield(L, -2, name);
     DT_CMODULES(X)
 #undef X
+    for (size_t i = 0; i < s_n_extra; i++) {
+        lua_pushcfunction(L, s_extra[i].open);
+        lua_setfield(L, -2, s_extra[i].name);
+    }
     lua_pop(L, 1);
     /* insert s_search_embedded at package.searchers[2], shifting the file searchers */
     lua_getglobal(L, "package");

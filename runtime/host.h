@@ -19,6 +19,11 @@ int dt_host_pcall(lua_State *L, int nargs, int nresults);
 void dt_host_install_interrupt(lua_State *L);
 void dt_host_remove_interrupt(void);
 
+/* Adds a C module to package.preload of every state made from now on (the program's own
+ * link-time modules, such as lua-cjson in detlua; see main.c). At most 8; call before any
+ * state exists. Returns 0, or -1 when the table is full. */
+int dt_host_preload(const char *name, lua_CFunction open);
+
 int dt_host_main(int argc, char **argv);
 
 #endif
