@@ -331,6 +331,20 @@ function P.read_accounts_csv(path, opts)
   return rows, errs
 end
 
+-- The accounts of a playbook's --csv=FILE, every row checked before anything is sent: on any
+-- bad row, each is reported on stderr as FILE:LINE: message, the summary is emitted as
+-- {playbook, ok = false, errors} and the playbook exits 2.
+function P.accounts_csv_or_exit(name, path, opts)
+  local rows, errs = P.read_accounts_csv(path, opts)
+  if #errs > 0 then
+    for _, e in ipairs(errs) do io.stderr:write(string.format("%s:%d: %s\n", path, e.line, e.message)) end
+    io.stderr:write(string.format("%s: %d bad row(s) in %s; nothing was sent\n", name, #errs, path))
+    emit{ playbook = name, ok = false, errors = errs }
+    P.exit(2)
+  end
+  return rows
+end
+
 -- --- output -------------------------------------------------------------------------------
 
 -- Prints rows as an aligned table. columns: {{key, title}, ...}; a cell is tostring(row[key])

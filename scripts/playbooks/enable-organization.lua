@@ -81,14 +81,7 @@ local region = P.region()
 -- The accounts, checked before anything is sent.
 local accounts
 if args.csv then
-  local rows, errs = P.read_accounts_csv(args.csv)
-  if #errs > 0 then
-    for _, e in ipairs(errs) do io.stderr:write(string.format("%s:%d: %s\n", args.csv, e.line, e.message)) end
-    io.stderr:write(string.format("%s: %d bad row(s) in %s; nothing was sent\n", NAME, #errs, args.csv))
-    emit{ playbook = NAME, ok = false, errors = errs }
-    P.exit(2)
-  end
-  accounts = rows
+  accounts = P.accounts_csv_or_exit(NAME, args.csv)
 end
 
 -- --- clients ------------------------------------------------------------------------------

@@ -242,6 +242,25 @@ describe("enable-organization", function()
     assert.truthy(r.stdout:find("--csv", 1, true))
   end)
 
+  it("reports every bad CSV row with its line number and sends nothing", function()
+    -- the rows onboard-members' spec describes: lines 3, 5, 7, 8 and 10 are wrong
+    local log = files.tmpname()
+    local r = srv:run(ENABLE_ORG, { "--management-role=" .. mgmt_role(),
+      "--csv=" .. files.src("tests/data/playbooks/members-bad.csv") }, { "--audit-log", log })
+    assert.equal(2, r.code, r.describe)
+    local lines = {}
+    for _, e in ipairs(r.json.errors) do lines[#lines + 1] = e.line end
+    local bad = { 3, 5, 7, 8, 10 }
+    assert.same(bad, lines)
+    assert.equal(false, r.json.ok)
+    for _, n in ipairs(bad) do
+      assert.truthy(r.stderr:find("members%-bad%.csv:" .. n .. ": "), "stderr names line " .. n)
+    end
+    assert.truthy(r.stderr:find("nothing was sent", 1, true))
+    assert.same({}, files.json_records(log))
+    os.remove(log)
+  end)
+
   it("--dry-run designates nothing", function()
     local r = srv:run(ENABLE_ORG, { "--management-role=" .. mgmt_role(), "--csv=" .. files.src(ORG_CSV) }, { "--dry-run" })
     assert.equal(0, r.code, r.describe)

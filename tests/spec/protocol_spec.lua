@@ -294,6 +294,32 @@ local function oracle()
   return oracle_results
 end
 
+-- Asserts that our request req is the one botocore serialized (r: its oracle answer).
+local function assert_same_request(r, req)
+  assert.equals(r.method, req.method)
+  assert.equals(r.url_path, (req.path:match("^[^?]*")))
+  assert.same(r.query, r.ours_query)
+  assert.equals(r.body, r.ours_body)
+  if r.body_pairs then assert.same(r.body_pairs, r.ours_body_pairs) end
+  local ct
+  for _, h in ipairs(req.headers) do if h[1]:lower() == "content-type" then ct = h[2] end end
+  assert.equals(r.headers["Content-Type"], ct)
+end
+
+-- botocore's answer for the response case r; nil after marking the test pending when there is
+-- no oracle, or when botocore does not know the operation and no model is at hand.
+local function botocore_answer(r)
+  local res, why = oracle()
+  if not res then pending(why) return nil end
+  local o = res[r.id]
+  if o and not o.ok and not model_file(r.svc) then
+    pending("botocore 1.29.27 does not know " .. r.op .. " and $DT_SHARED is not set")
+    return nil
+  end
+  assert(o and o.ok, o and o.reason)
+  return o
+end
+
 -- ---------------------------------------------------------------------------------------
 -- Serialization cases
 -- ---------------------------------------------------------------------------------------
@@ -542,14 +568,7 @@ describe("aws.core.protocol serialization", function()
           .. tostring(r.reason):match("[^\n]*"))
         return
       end
-      assert.equals(r.method, req.method)
-      assert.equals(r.url_path, (req.path:match("^[^?]*")))
-      assert.same(r.query, r.ours_query)
-      assert.equals(r.body, r.ours_body)
-      if r.body_pairs then assert.same(r.body_pairs, r.ours_body_pairs) end
-      local ct
-      for _, h in ipairs(req.headers) do if h[1]:lower() == "content-type" then ct = h[2] end end
-      assert.equals(r.headers["Content-Type"], ct)
+      assert_same_request(r, req)
     end)
   end
 
@@ -559,14 +578,7 @@ describe("aws.core.protocol serialization", function()
       if not res then pending(why) return end
       local r = res[c.id]
       assert(r and r.ok, r and r.reason)
-      assert.equals(r.method, c.req.method)
-      assert.equals(r.url_path, (c.req.path:match("^[^?]*")))
-      assert.same(r.query, r.ours_query)
-      assert.equals(r.body, r.ours_body)
-      if r.body_pairs then assert.same(r.body_pairs, r.ours_body_pairs) end
-      local ct
-      for _, h in ipairs(c.req.headers) do if h[1]:lower() == "content-type" then ct = h[2] end end
-      assert.equals(r.headers["Content-Type"], ct)
+      assert_same_request(r, c.req)
     end)
   end
 
@@ -693,14 +705,8 @@ describe("aws.core.protocol response parsing", function()
   for _, r in ipairs(responses) do
     it(r.name .. ": like botocore's parser", function()
       local ours = P.parse(r.svc, r.op, r.status, r.headers, r.body)
-      local res, why = oracle()
-      if not res then pending(why) return end
-      local o = res[r.id]
-      if o and not o.ok and not model_file(r.svc) then
-        pending("botocore 1.29.27 does not know " .. r.op .. " and $DT_SHARED is not set")
-        return
-      end
-      assert(o and o.ok, o and o.reason)
+      local o = botocore_answer(r)
+      if not o then return end
       expect_match(o.result, ours)
     end)
   end
@@ -747,14 +753,8 @@ describe("aws.core.protocol error parsing", function()
   for _, r in ipairs(errors_) do
     it(r.name .. ": like botocore's parser", function()
       local e = P.parse_error(r.svc, r.op, r.status, r.headers, r.body)
-      local res, why = oracle()
-      if not res then pending(why) return end
-      local o = res[r.id]
-      if o and not o.ok and not model_file(r.svc) then
-        pending("botocore 1.29.27 does not know " .. r.op .. " and $DT_SHARED is not set")
-        return
-      end
-      assert(o and o.ok, o and o.reason)
+      local o = botocore_answer(r)
+      if not o then return end
       local theirs = o.result
       local tcode = theirs.Error.Code
       -- Smithy restJson1 says to drop a ':' suffix from any code source; botocore 1.29.27
