@@ -54,15 +54,22 @@ function M.main(argv, first)
   end
 
   local session = require("detlua.session")
-  opts.kit = false
-  local ok_start, env = pcall(session.start, opts)
-  if not ok_start then
-    io.stderr:write("detlua: ", tostring(env), "\n")
-    return 1
+  local env, client
+  if opts["local"] then
+    -- the emulator comes with a session; the playbook kit is for chunks, not for a call
+    opts.kit = false
+    local ok_start
+    ok_start, env = pcall(session.start, opts)
+    if not ok_start then
+      io.stderr:write("detlua: ", tostring(env), "\n")
+      return 1
+    end
+    client = _G[svc.name]
+  else
+    client = session.client(opts, svc.name)
   end
-  local client = _G[svc.name] or aws.client(svc.name)
   local ok, result = pcall(client.call, client, op.name, params)
-  session.stop(env)
+  if env then session.stop(env) else client:close() end
   if not ok then
     local errors = require("aws.errors")
     if errors.is_error(result) then
