@@ -53,13 +53,13 @@ static void s_setnum(lua_State *L, const char *key, double value) {
 }
 
 static const char *s_shape_name(const dt_service *svc, uint16_t idx) {
-    return idx < svc->n_shapes ? svc->shapes[idx].name : NULL;
+    return idx < svc->n_shapes ? dt_str(svc, svc->shapes[idx].name) : NULL;
 }
 
 static void s_push_member(lua_State *L, const dt_service *svc, const dt_member *m) {
     lua_createtable(L, 0, 8);
-    s_setstr(L, "name", m->name);
-    s_setstr(L, "wire_name", m->wire_name ? m->wire_name : m->name);
+    s_setstr(L, "name", dt_str(svc, m->name));
+    s_setstr(L, "wire_name", dt_str(svc, m->wire_name ? m->wire_name : m->name));
     s_setstr(L, "shape", s_shape_name(svc, m->shape));
     s_setstr(L, "location",
              m->location < sizeof s_location_names / sizeof s_location_names[0]
@@ -73,17 +73,17 @@ static void s_push_member(lua_State *L, const dt_service *svc, const dt_member *
 
 static void s_push_shape(lua_State *L, const dt_service *svc, const dt_shape *sh) {
     lua_createtable(L, 0, 16);
-    s_setstr(L, "name", sh->name);
+    s_setstr(L, "name", dt_str(svc, sh->name));
     s_setstr(L, "type",
              sh->type < sizeof s_type_names / sizeof s_type_names[0] ? s_type_names[sh->type]
                                                                      : "unknown");
     if (sh->flags & DT_SF_HAS_MIN) s_setnum(L, "min", sh->min);
     if (sh->flags & DT_SF_HAS_MAX) s_setnum(L, "max", sh->max);
-    s_setstr(L, "pattern", sh->pattern);
+    s_setstr(L, "pattern", dt_str(svc, sh->pattern));
     if (sh->n_enums > 0) {
         lua_createtable(L, sh->n_enums, 0);
         for (uint16_t i = 0; i < sh->n_enums; i++) {
-            lua_pushstring(L, sh->enums[i]);
+            lua_pushstring(L, dt_shape_enum(svc, sh, i));
             lua_rawseti(L, -2, (lua_Integer)i + 1);
         }
         lua_setfield(L, -2, "enum");
@@ -94,11 +94,12 @@ static void s_push_shape(lua_State *L, const dt_service *svc, const dt_shape *sh
     if (sh->type == DT_T_STRUCTURE) {
         lua_createtable(L, sh->n_members, 0); /* members */
         lua_createtable(L, 0, sh->n_members); /* member_index */
+        const dt_member *members = dt_shape_members(svc, sh);
         for (uint16_t i = 0; i < sh->n_members; i++) {
-            s_push_member(L, svc, &sh->members[i]);
+            s_push_member(L, svc, &members[i]);
             lua_rawseti(L, -3, (lua_Integer)i + 1);
             lua_pushinteger(L, (lua_Integer)i + 1);
-            lua_setfield(L, -2, sh->members[i].name);
+            lua_setfield(L, -2, dt_str(svc, members[i].name));
         }
         lua_setfield(L, -3, "member_index");
         lua_setfield(L, -2, "members");
@@ -112,7 +113,7 @@ static void s_push_shape(lua_State *L, const dt_service *svc, const dt_shape *sh
     s_setbool(L, "fault", sh->flags & DT_SF_FAULT);
     s_setbool(L, "deprecated", sh->flags & DT_SF_DEPRECATED);
     if (sh->error_code) {
-        s_setstr(L, "error_code", sh->error_code);
+        s_setstr(L, "error_code", dt_str(svc, sh->error_code));
         lua_pushinteger(L, sh->error_status);
         lua_setfield(L, -2, "error_status");
     }
@@ -120,28 +121,28 @@ static void s_push_shape(lua_State *L, const dt_service *svc, const dt_shape *sh
 
 static void s_push_operation(lua_State *L, const dt_service *svc, const dt_operation *op) {
     lua_createtable(L, 0, 12);
-    s_setstr(L, "name", op->name);
-    s_setstr(L, "lua_name", op->lua_name);
+    s_setstr(L, "name", dt_str(svc, op->name));
+    s_setstr(L, "lua_name", dt_str(svc, op->lua_name));
     s_setstr(L, "service", svc->name);
-    s_setstr(L, "http_method", op->http_method);
-    s_setstr(L, "request_uri", op->request_uri);
+    s_setstr(L, "http_method", dt_str(svc, op->http_method));
+    s_setstr(L, "request_uri", dt_str(svc, op->request_uri));
     lua_pushinteger(L, op->success_status);
     lua_setfield(L, -2, "success_status");
     s_setstr(L, "input", s_shape_name(svc, op->input));
     s_setstr(L, "output", s_shape_name(svc, op->output));
     lua_createtable(L, op->n_errors, 0);
     for (uint16_t i = 0; i < op->n_errors; i++) {
-        lua_pushstring(L, s_shape_name(svc, op->errors[i]));
+        lua_pushstring(L, s_shape_name(svc, dt_op_error(svc, op, i)));
         lua_rawseti(L, -2, (lua_Integer)i + 1);
     }
     lua_setfield(L, -2, "errors");
     s_setbool(L, "deprecated", op->deprecated);
     if (op->input_token) {
         lua_createtable(L, 0, 4);
-        s_setstr(L, "input_token", op->input_token);
-        s_setstr(L, "output_token", op->output_token);
-        s_setstr(L, "limit_key", op->limit_key);
-        s_setstr(L, "result_key", op->result_key);
+        s_setstr(L, "input_token", dt_str(svc, op->input_token));
+        s_setstr(L, "output_token", dt_str(svc, op->output_token));
+        s_setstr(L, "limit_key", dt_str(svc, op->limit_key));
+        s_setstr(L, "result_key", dt_str(svc, op->result_key));
         lua_setfield(L, -2, "paging");
     }
 }
@@ -159,14 +160,14 @@ static int s_lazy_index(lua_State *L) {
     if (kind == S_SHAPES) {
         const dt_shape *sh = dt_shape_find(svc, name);
         if (!sh) return 0;
-        lua_pushstring(L, sh->name);
+        lua_pushstring(L, dt_str(svc, sh->name));
         s_push_shape(L, svc, sh);
     } else {
         /* by model name only (dt_operation_find also takes Lua names) */
         const dt_operation *op =
             name[0] >= 'A' && name[0] <= 'Z' ? dt_operation_find(svc, name) : NULL;
         if (!op) return 0;
-        lua_pushstring(L, op->name);
+        lua_pushstring(L, dt_str(svc, op->name));
         s_push_operation(L, svc, op);
     }
     lua_pushvalue(L, -1);
@@ -189,7 +190,8 @@ static int s_lazy_pairs(lua_State *L) {
     int kind = (int)lua_tointeger(L, lua_upvalueindex(2));
     size_t n = kind == S_SHAPES ? svc->n_shapes : svc->n_operations;
     for (size_t i = 0; i < n; i++) {
-        lua_getfield(L, 1, kind == S_SHAPES ? svc->shapes[i].name : svc->operations[i].name);
+        lua_getfield(L, 1,
+                     dt_str(svc, kind == S_SHAPES ? svc->shapes[i].name : svc->operations[i].name));
         lua_pop(L, 1);
     }
     lua_pushcfunction(L, s_next);
@@ -234,7 +236,7 @@ static void s_build_service(lua_State *L, const dt_service *svc) {
     /* operations are stored sorted by name, which gives operation_names its order */
     lua_createtable(L, (int)svc->n_operations, 0);
     for (size_t i = 0; i < svc->n_operations; i++) {
-        lua_pushstring(L, svc->operations[i].name);
+        lua_pushstring(L, dt_str(svc, svc->operations[i].name));
         lua_rawseti(L, -2, (lua_Integer)i + 1);
     }
     lua_setfield(L, -2, "operation_names");
@@ -291,7 +293,7 @@ static int s_operation_fn(lua_State *L) {
     }
     s_push_service(L, svc);
     lua_getfield(L, -1, "operations");
-    lua_getfield(L, -1, op->name);
+    lua_getfield(L, -1, dt_str(svc, op->name));
     return 1;
 }
 

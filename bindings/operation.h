@@ -3,8 +3,8 @@
  * A service model (botocore JSON) becomes constant C data: one dt_service holding
  * its operations and a flat array of shapes. Shapes refer to each other by index
  * into that array (so the generator never needs forward declarations and recursive
- * shapes cost nothing). This header holds data only; it does not know about Lua,
- * JSON or HTTP. */
+ * shapes cost nothing). This header holds data and its accessors only; it does not know
+ * about Lua, JSON or HTTP. */
 #ifndef DT_OPERATION_H
 #define DT_OPERATION_H
 
@@ -55,16 +55,22 @@ typedef enum {
 #define DT_MF_DEPRECATED 0x04u
 #define DT_MF_GREEDY_LABEL 0x08u /* {Name+} in the URI template */
 
+/* The tables hold no pointers: strings are offsets into the service's string pool and
+ * members, enum values and error lists are index ranges into flat per-service arrays. In a
+ * position-independent executable every pointer in constant data costs a relocation at start
+ * (and a copied page for .data.rel.ro); offsets cost nothing. Only dt_service itself (three
+ * objects) carries pointers. Read the tables through the accessors below. */
+
 typedef struct dt_member {
-    const char *name;      /* model member name: the Lua key and the JSON key unless wire_name */
-    const char *wire_name; /* locationName if set, else == name */
-    uint16_t shape;        /* index into dt_service.shapes */
-    uint8_t location;      /* dt_location */
-    uint8_t flags;         /* DT_MF_* */
+    uint32_t name;      /* string: member name (the Lua key; the JSON key unless wire_name) */
+    uint32_t wire_name; /* string: locationName if set, else the same offset as name */
+    uint16_t shape;     /* index into dt_service.shapes */
+    uint8_t location;   /* dt_location */
+    uint8_t flags;      /* DT_MF_* */
 } dt_member;
 
 typedef struct dt_shape {
-    const char *name;
+    uint32_t name;     /* string */
     uint8_t type;      /* dt_type */
     uint8_t ts_format; /* dt_timestamp_format, for DT_T_TIMESTAMP */
     uint16_t flags;    /* DT_SF_* */
@@ -72,41 +78,41 @@ typedef struct dt_shape {
      * Valid only when DT_SF_HAS_MIN / DT_SF_HAS_MAX are set. */
     double min;
     double max;
-    const char *pattern; /* PCRE2 pattern from the model, or NULL */
-    const char *const *enums;
+    uint32_t pattern; /* string: PCRE2 pattern from the model, or 0 */
+    uint32_t enums;   /* first index into dt_service.enum_strings */
     uint16_t n_enums;
     /* structure */
-    const dt_member *members;
     uint16_t n_members;
+    uint32_t members; /* first index into dt_service.members */
     /* list: member = element shape; map: key and value shapes */
     uint16_t member;
     uint16_t key;
     uint16_t value;
     /* error shapes: the code ("error.code" or the shape name) and HTTP status */
-    const char *error_code;
     uint16_t error_status;
+    uint32_t error_code; /* string, or 0 */
 } dt_shape;
 
 #define DT_NO_SHAPE 0xFFFFu
 
 typedef struct dt_operation {
-    const char *name;        /* ListMembers */
-    const char *lua_name;    /* list_members */
-    const char *http_method; /* POST */
-    const char *request_uri; /* /graph/members/list (may carry ?literal=query) */
+    uint32_t name;           /* string: ListMembers */
+    uint32_t lua_name;       /* string: list_members */
+    uint32_t http_method;    /* string: POST */
+    uint32_t request_uri;    /* string: /graph/members/list (may carry ?literal=query) */
     uint16_t success_status; /* 200 unless the model says otherwise */
     uint16_t input;          /* shape index or DT_NO_SHAPE */
     uint16_t output;         /* shape index or DT_NO_SHAPE */
-    const uint16_t *errors;  /* error shape indices */
     uint16_t n_errors;
+    uint32_t errors; /* first index into dt_service.error_shapes */
     uint8_t deprecated;
-    /* paging: member names, or NULL when the operation does not page.
+    /* paging: member names (strings), or 0 when the operation does not page.
      * Set for every operation whose input has NextToken and output has NextToken,
      * declared in a paginator file or not. */
-    const char *input_token;
-    const char *output_token;
-    const char *limit_key;
-    const char *result_key; /* the list or map member that holds the items, or NULL */
+    uint32_t input_token;
+    uint32_t output_token;
+    uint32_t limit_key;
+    uint32_t result_key; /* the list or map member that holds the items, or 0 */
 } dt_operation;
 
 typedef struct dt_service {
@@ -125,7 +131,38 @@ typedef struct dt_service {
     const dt_shape *shapes; /* sorted by name */
     size_t n_shapes;
     const uint16_t *by_lua_name; /* operation indices ordered by lua_name (lookup index) */
+    /* String pool: NUL-terminated strings, each stored once; offset 0 (an empty string at
+     * the start of the pool) means "none". strings_size counts every byte of the pool. */
+    const char *strings;
+    size_t strings_size;
+    const dt_member *members; /* every structure's members, shape after shape */
+    size_t n_members;
+    const uint32_t *enum_strings; /* string offsets of every enum value, shape after shape */
+    size_t n_enum_strings;        /* (enum_strings is NULL when the model has none) */
+    const uint16_t *error_shapes; /* every operation's error shape indices, op after op */
+    size_t n_error_shapes;
 } dt_service;
+
+/* The string at offset off of svc's pool, or NULL for 0 (absent). */
+static inline const char *dt_str(const dt_service *svc, uint32_t off) {
+    return off ? svc->strings + off : NULL;
+}
+
+/* The members of a structure shape: an array of sh->n_members (NULL when the model has no
+ * structure members at all, where NULL + 0 would be undefined). */
+static inline const dt_member *dt_shape_members(const dt_service *svc, const dt_shape *sh) {
+    return svc->members ? svc->members + sh->members : NULL;
+}
+
+/* Enum value i (< sh->n_enums) of a string shape. */
+static inline const char *dt_shape_enum(const dt_service *svc, const dt_shape *sh, size_t i) {
+    return svc->strings + svc->enum_strings[sh->enums + i];
+}
+
+/* The shape index of error i (< op->n_errors) of an operation. */
+static inline uint16_t dt_op_error(const dt_service *svc, const dt_operation *op, size_t i) {
+    return svc->error_shapes[op->errors + i];
+}
 
 extern const dt_service dt_service_detective;
 extern const dt_service dt_service_guardduty;

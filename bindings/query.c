@@ -44,12 +44,13 @@ static void s_form_value(lua_State *L, dt_buf *body, dt_buf *key, dt_buf *scratc
 static void s_form_structure(lua_State *L, dt_buf *body, dt_buf *key, dt_buf *scratch,
                              const dt_service *svc, const dt_shape *sh, int idx) {
     size_t saved = key->len;
+    const dt_member *members = dt_shape_members(svc, sh);
     for (uint16_t i = 0; i < sh->n_members; i++) {
-        const dt_member *m = &sh->members[i];
-        lua_pushstring(L, m->name);
+        const dt_member *m = &members[i];
+        lua_pushstring(L, dt_str(svc, m->name));
         if (idx && lua_rawget(L, idx) != LUA_TNIL) {
             if (saved > 0) dt_wire_addc(L, key, '.');
-            dt_wire_adds(L, key, m->wire_name);
+            dt_wire_adds(L, key, dt_str(svc, m->wire_name));
             s_form_value(L, body, key, scratch, svc, m->shape, lua_gettop(L));
             key->len = saved;
             key->data[saved] = '\0';
@@ -160,8 +161,9 @@ void dt_query_build(lua_State *L, const dt_service *svc, const dt_operation *op,
     dt_buf *body = dt_wire_buffer(L);
     dt_buf *key = dt_wire_buffer(L);
     dt_buf *scratch = dt_wire_buffer(L);
+    const char *op_name = dt_str(svc, op->name);
     dt_wire_adds(L, body, "Action=");
-    dt_wire_percent(L, body, op->name, strlen(op->name), 0);
+    dt_wire_percent(L, body, op_name, strlen(op_name), 0);
     dt_wire_adds(L, body, "&Version=");
     dt_wire_percent(L, body, svc->api_version, strlen(svc->api_version), 0);
     const dt_shape *in = op->input == DT_NO_SHAPE ? NULL : s_shape(svc, op->input);
@@ -169,9 +171,9 @@ void dt_query_build(lua_State *L, const dt_service *svc, const dt_operation *op,
     if (in && params) s_form_structure(L, body, key, scratch, svc, in, params);
 
     lua_createtable(L, 0, 4);
-    lua_pushstring(L, op->http_method ? op->http_method : "POST");
+    lua_pushstring(L, op->http_method ? dt_str(svc, op->http_method) : "POST");
     lua_setfield(L, -2, "method");
-    lua_pushstring(L, op->request_uri ? op->request_uri : "/");
+    lua_pushstring(L, op->request_uri ? dt_str(svc, op->request_uri) : "/");
     lua_setfield(L, -2, "path");
     lua_createtable(L, 1, 0);
     lua_createtable(L, 2, 0);
@@ -265,9 +267,11 @@ static void s_generic_xml(lua_State *L, const dt_xml_tree *t, int32_t node, int 
 static void s_from_xml(lua_State *L, const dt_xml_tree *t, const dt_service *svc, uint16_t shape,
                        int32_t node, int depth);
 
-static const dt_member *s_member_by_wire(const dt_shape *sh, const char *wire) {
+static const dt_member *s_member_by_wire(const dt_service *svc, const dt_shape *sh,
+                                         const char *wire) {
+    const dt_member *members = dt_shape_members(svc, sh);
     for (uint16_t i = 0; i < sh->n_members; i++)
-        if (strcmp(sh->members[i].wire_name, wire) == 0) return &sh->members[i];
+        if (strcmp(dt_str(svc, members[i].wire_name), wire) == 0) return &members[i];
     return NULL;
 }
 
@@ -275,10 +279,10 @@ static void s_structure_from_xml(lua_State *L, const dt_xml_tree *t, const dt_se
                                  const dt_shape *sh, int32_t node, int out, int depth) {
     for (int32_t c = t->nodes[node].first_child; c >= 0; c = t->nodes[c].next_sibling) {
         const char *name = dt_xml_name(t, c);
-        const dt_member *m = s_member_by_wire(sh, name);
+        const dt_member *m = s_member_by_wire(svc, sh, name);
         if (m) {
             s_from_xml(L, t, svc, m->shape, c, depth + 1);
-            lua_setfield(L, out, m->name);
+            lua_setfield(L, out, dt_str(svc, m->name));
         } else {
             s_generic_xml(L, t, c, depth + 1);
             lua_setfield(L, out, name);
@@ -371,8 +375,8 @@ void dt_query_parse(lua_State *L, const dt_service *svc, const dt_operation *op,
     luaL_checkstack(L, 20, NULL);
     dt_xml_tree *t = s_new_tree(L);
     if (dt_xml_tree_parse(t, body, len) != 0) {
-        lua_pushfstring(L, "%s:%s: cannot parse the response as XML: %s", svc->name, op->lua_name,
-                        t->error);
+        lua_pushfstring(L, "%s:%s: cannot parse the response as XML: %s", svc->name,
+                        dt_str(svc, op->lua_name), t->error);
         dt_xml_tree_free(t);
         lua_error(L);
     }
@@ -382,7 +386,7 @@ void dt_query_parse(lua_State *L, const dt_service *svc, const dt_operation *op,
     } else {
         /* botocore's resultWrapper for query operations is always "<Operation>Result" */
         char wrapper[128];
-        snprintf(wrapper, sizeof wrapper, "%sResult", op->name);
+        snprintf(wrapper, sizeof wrapper, "%sResult", dt_str(svc, op->name));
         int32_t node = dt_xml_child(t, 0, wrapper);
         if (node < 0) node = 0;
         s_from_xml(L, t, svc, op->output, node, 1);
@@ -444,19 +448,21 @@ void dt_query_parse_error(lua_State *L, const dt_service *svc, const dt_operatio
         lua_setfield(L, e, "type");
     }
     if (esh) {
-        lua_pushstring(L, esh->name);
+        lua_pushstring(L, dt_str(svc, esh->name));
         lua_setfield(L, e, "shape");
     }
 
     lua_newtable(L);
     if (esh && err >= 0) {
+        const dt_member *members = dt_shape_members(svc, esh);
         for (uint16_t i = 0; i < esh->n_members; i++) {
-            const dt_member *m = &esh->members[i];
-            if (strcmp(m->name, "Message") == 0 || strcmp(m->name, "message") == 0) continue;
-            int32_t c = dt_xml_child(t, err, m->wire_name);
+            const dt_member *m = &members[i];
+            const char *mname = dt_str(svc, m->name);
+            if (strcmp(mname, "Message") == 0 || strcmp(mname, "message") == 0) continue;
+            int32_t c = dt_xml_child(t, err, dt_str(svc, m->wire_name));
             if (c < 0) continue;
             s_from_xml(L, t, svc, m->shape, c, 1);
-            lua_setfield(L, -2, m->name);
+            lua_setfield(L, -2, mname);
         }
     }
     lua_setfield(L, e, "fields");

@@ -33,10 +33,10 @@ static const dt_shape *s_shape(const dt_service *svc, uint16_t idx) {
 
 /* Pushes the member's value from params (a uuid4 for an absent idempotency token).
  * Returns the Lua type pushed. */
-static int s_get_member(lua_State *L, int params, const dt_member *m) {
+static int s_get_member(lua_State *L, const dt_service *svc, int params, const dt_member *m) {
     int t = LUA_TNIL;
     if (params) {
-        lua_pushstring(L, m->name);
+        lua_pushstring(L, dt_str(svc, m->name));
         t = lua_rawget(L, params);
     } else {
         lua_pushnil(L);
@@ -114,14 +114,16 @@ static void s_json_value(lua_State *L, dt_buf *b, const dt_service *svc, uint16_
 static void s_json_structure(lua_State *L, dt_buf *b, const dt_service *svc, const dt_shape *sh,
                              int idx, int body_only) {
     int first = 1;
+    const dt_member *members = dt_shape_members(svc, sh);
     dt_wire_addc(L, b, '{');
     for (uint16_t i = 0; i < sh->n_members; i++) {
-        const dt_member *m = &sh->members[i];
+        const dt_member *m = &members[i];
         if (body_only && m->location != DT_LOC_BODY) continue;
-        if (s_get_member(L, idx, m) != LUA_TNIL) {
+        if (s_get_member(L, svc, idx, m) != LUA_TNIL) {
+            const char *wire = dt_str(svc, m->wire_name);
             if (!first) dt_wire_addc(L, b, ',');
             first = 0;
-            dt_wire_json_string(L, b, m->wire_name, strlen(m->wire_name));
+            dt_wire_json_string(L, b, wire, strlen(wire));
             dt_wire_addc(L, b, ':');
             s_json_value(L, b, svc, m->shape, lua_gettop(L));
         }
@@ -216,11 +218,12 @@ static void s_json_value(lua_State *L, dt_buf *b, const dt_service *svc, uint16_
     }
 }
 
-static const dt_member *s_uri_member(const dt_shape *in, const char *label, size_t len) {
+static const dt_member *s_uri_member(const dt_service *svc, const dt_shape *in, const char *label,
+                                     size_t len) {
     for (uint16_t i = 0; in && i < in->n_members; i++) {
-        const dt_member *m = &in->members[i];
-        if (m->location == DT_LOC_URI && strlen(m->wire_name) == len &&
-            memcmp(m->wire_name, label, len) == 0)
+        const dt_member *m = &dt_shape_members(svc, in)[i];
+        const char *wire = dt_str(svc, m->wire_name);
+        if (m->location == DT_LOC_URI && strlen(wire) == len && memcmp(wire, label, len) == 0)
             return m;
     }
     return NULL;
@@ -259,7 +262,7 @@ void dt_restjson_build(lua_State *L, const dt_service *svc, const dt_operation *
     int headers = lua_gettop(L);
 
     /* the URI template; a literal query after '?' is kept as written */
-    const char *uri = op->request_uri ? op->request_uri : "/";
+    const char *uri = op->request_uri ? dt_str(svc, op->request_uri) : "/";
     const char *qmark = strchr(uri, '?');
     size_t uri_len = qmark ? (size_t)(qmark - uri) : strlen(uri);
     for (size_t i = 0; i < uri_len; i++) {
@@ -276,8 +279,8 @@ void dt_restjson_build(lua_State *L, const dt_service *svc, const dt_operation *
         size_t llen = (size_t)(end - label);
         int greedy = llen > 0 && label[llen - 1] == '+';
         if (greedy) llen--;
-        const dt_member *m = s_uri_member(in, label, llen);
-        if (m && s_get_member(L, params, m) != LUA_TNIL)
+        const dt_member *m = s_uri_member(svc, in, label, llen);
+        if (m && s_get_member(L, svc, params, m) != LUA_TNIL)
             s_add_encoded(L, path, scratch, s_shape(svc, m->shape), lua_gettop(L), greedy);
         if (m) lua_pop(L, 1);
         i = (size_t)(end - uri);
@@ -286,11 +289,12 @@ void dt_restjson_build(lua_State *L, const dt_service *svc, const dt_operation *
 
     int has_body_members = 0, body_given = 0;
     for (uint16_t i = 0; in && i < in->n_members; i++) {
-        const dt_member *m = &in->members[i];
+        const dt_member *m = &dt_shape_members(svc, in)[i];
         const dt_shape *sh = s_shape(svc, m->shape);
+        const char *wire = dt_str(svc, m->wire_name);
         if (m->location == DT_LOC_BODY) {
             has_body_members = 1;
-            lua_pushstring(L, m->name);
+            lua_pushstring(L, dt_str(svc, m->name));
             if ((params && lua_rawget(L, params) != LUA_TNIL) ||
                 (m->flags & DT_MF_IDEMPOTENCY_TOKEN))
                 body_given = 1;
@@ -298,18 +302,18 @@ void dt_restjson_build(lua_State *L, const dt_service *svc, const dt_operation *
             continue;
         }
         if (m->location == DT_LOC_URI || m->location == DT_LOC_STATUS) continue;
-        if (s_get_member(L, params, m) == LUA_TNIL) {
+        if (s_get_member(L, svc, params, m) == LUA_TNIL) {
             lua_pop(L, 1);
             continue;
         }
         int v = lua_gettop(L);
-        size_t wlen = strlen(m->wire_name);
+        size_t wlen = strlen(wire);
         if (m->location == DT_LOC_QUERY) {
             if (sh->type == DT_T_LIST) {
                 lua_Integer n = (lua_Integer)lua_rawlen(L, v);
                 for (lua_Integer k = 1; k <= n; k++) {
                     lua_rawgeti(L, v, k);
-                    s_query_pair(L, query, scratch, m->wire_name, wlen, s_shape(svc, sh->member),
+                    s_query_pair(L, query, scratch, wire, wlen, s_shape(svc, sh->member),
                                  lua_gettop(L));
                     lua_pop(L, 1);
                 }
@@ -334,7 +338,7 @@ void dt_restjson_build(lua_State *L, const dt_service *svc, const dt_operation *
                     lua_pop(L, 1);
                 }
             } else {
-                s_query_pair(L, query, scratch, m->wire_name, wlen, sh, v);
+                s_query_pair(L, query, scratch, wire, wlen, sh, v);
             }
         } else if (m->location == DT_LOC_HEADER) {
             dt_buf_reset(scratch);
@@ -347,18 +351,17 @@ void dt_restjson_build(lua_State *L, const dt_service *svc, const dt_operation *
                                       DT_TS_RFC822);
                     lua_pop(L, 1);
                 }
-                if (n > 0)
-                    s_add_header(L, headers, m->wire_name, wlen, scratch->data, scratch->len);
+                if (n > 0) s_add_header(L, headers, wire, wlen, scratch->data, scratch->len);
             } else {
                 s_add_scalar_text(L, scratch, sh, v, DT_TS_RFC822);
-                s_add_header(L, headers, m->wire_name, wlen, scratch->data ? scratch->data : "",
+                s_add_header(L, headers, wire, wlen, scratch->data ? scratch->data : "",
                              scratch->len);
             }
         } else if (m->location == DT_LOC_HEADERS && sh->type == DT_T_MAP) {
             lua_pushnil(L);
             while (lua_next(L, v)) {
                 dt_buf_reset(scratch);
-                dt_wire_add(L, scratch, m->wire_name, wlen);
+                dt_wire_add(L, scratch, wire, wlen);
                 size_t klen;
                 const char *k = lua_tolstring(L, -2, &klen);
                 dt_wire_add(L, scratch, k, klen);
@@ -386,7 +389,7 @@ void dt_restjson_build(lua_State *L, const dt_service *svc, const dt_operation *
     }
 
     lua_createtable(L, 0, 4);
-    lua_pushstring(L, op->http_method ? op->http_method : "POST");
+    lua_pushstring(L, op->http_method ? dt_str(svc, op->http_method) : "POST");
     lua_setfield(L, -2, "method");
     if (query->len > 0) {
         dt_wire_addc(L, path, '?');
@@ -499,23 +502,26 @@ static void s_generic(lua_State *L, int idx, int depth) {
 
 static void s_from_json(lua_State *L, const dt_service *svc, uint16_t shape, int idx, int depth);
 
-static const dt_member *s_member_by_wire(const dt_shape *sh, const char *wire) {
+static const dt_member *s_member_by_wire(const dt_service *svc, const dt_shape *sh,
+                                         const char *wire) {
+    const dt_member *members = dt_shape_members(svc, sh);
     for (uint16_t i = 0; i < sh->n_members; i++)
-        if (strcmp(sh->members[i].wire_name, wire) == 0) return &sh->members[i];
+        if (strcmp(dt_str(svc, members[i].wire_name), wire) == 0) return &members[i];
     return NULL;
 }
 
 /* Sets out[name] from the JSON object at idx for each body member, then copies unknown keys. */
 static void s_structure_from_json(lua_State *L, const dt_service *svc, const dt_shape *sh, int idx,
                                   int out, int depth) {
+    const dt_member *members = dt_shape_members(svc, sh);
     for (uint16_t i = 0; i < sh->n_members; i++) {
-        const dt_member *m = &sh->members[i];
+        const dt_member *m = &members[i];
         if (m->location != DT_LOC_BODY) continue;
-        lua_getfield(L, idx, m->wire_name);
+        lua_getfield(L, idx, dt_str(svc, m->wire_name));
         if (!lua_isnil(L, -1)) {
             s_from_json(L, svc, m->shape, lua_gettop(L), depth + 1);
             if (!lua_isnil(L, -1))
-                lua_setfield(L, out, m->name);
+                lua_setfield(L, out, dt_str(svc, m->name));
             else
                 lua_pop(L, 1);
         }
@@ -524,7 +530,7 @@ static void s_structure_from_json(lua_State *L, const dt_service *svc, const dt_
     lua_pushnil(L);
     while (lua_next(L, idx)) {
         const dt_member *m =
-            lua_type(L, -2) == LUA_TSTRING ? s_member_by_wire(sh, lua_tostring(L, -2)) : NULL;
+            lua_type(L, -2) == LUA_TSTRING ? s_member_by_wire(svc, sh, lua_tostring(L, -2)) : NULL;
         if (!m) {
             s_generic(L, lua_gettop(L), depth + 1);
             if (!lua_isnil(L, -1)) {
@@ -622,17 +628,19 @@ static void s_from_json(lua_State *L, const dt_service *svc, uint16_t shape, int
 static void s_fill_from_http(lua_State *L, const dt_service *svc, const dt_shape *sh, int out,
                              lua_Integer status, int headers) {
     char lower[128];
+    const dt_member *members = dt_shape_members(svc, sh);
     for (uint16_t i = 0; i < sh->n_members; i++) {
-        const dt_member *m = &sh->members[i];
+        const dt_member *m = &members[i];
         const dt_shape *msh = s_shape(svc, m->shape);
+        const char *mname = dt_str(svc, m->name);
         if (m->location == DT_LOC_STATUS) {
             lua_pushinteger(L, status);
-            lua_setfield(L, out, m->name);
+            lua_setfield(L, out, mname);
             continue;
         }
         if (m->location != DT_LOC_HEADER && m->location != DT_LOC_HEADERS) continue;
         size_t n = 0;
-        for (const char *p = m->wire_name; *p && n + 1 < sizeof lower; p++)
+        for (const char *p = dt_str(svc, m->wire_name); *p && n + 1 < sizeof lower; p++)
             lower[n++] = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
         lower[n] = '\0';
         if (m->location == DT_LOC_HEADERS) {
@@ -652,7 +660,7 @@ static void s_fill_from_http(lua_State *L, const dt_service *svc, const dt_shape
                 }
             }
             if (any)
-                lua_setfield(L, out, m->name);
+                lua_setfield(L, out, mname);
             else
                 lua_pop(L, 1);
             continue;
@@ -670,14 +678,14 @@ static void s_fill_from_http(lua_State *L, const dt_service *svc, const dt_shape
         } else {
             lua_pushvalue(L, v);
         }
-        lua_setfield(L, out, m->name);
+        lua_setfield(L, out, mname);
         lua_pop(L, 1);
     }
 }
 
 static void s_raise(lua_State *L, const dt_service *svc, const dt_operation *op, const char *what,
                     const char *detail) {
-    lua_pushfstring(L, "%s:%s: %s: %s", svc->name, op->lua_name, what, detail);
+    lua_pushfstring(L, "%s:%s: %s: %s", svc->name, dt_str(svc, op->lua_name), what, detail);
     lua_error(L);
 }
 
@@ -709,19 +717,21 @@ void dt_restjson_parse(lua_State *L, const dt_service *svc, const dt_operation *
     lua_settop(L, top + 1);
 }
 
+/* 1 when code names the error shape sh (by its error code or its shape name) */
+static int s_is_error(const dt_service *svc, const dt_shape *sh, const char *code) {
+    return (sh->error_code && strcmp(dt_str(svc, sh->error_code), code) == 0) ||
+           strcmp(dt_str(svc, sh->name), code) == 0;
+}
+
 const dt_shape *dt_restjson_error_shape(const dt_service *svc, const dt_operation *op,
                                         const char *code) {
     for (uint16_t i = 0; op && i < op->n_errors; i++) {
-        const dt_shape *sh = s_shape(svc, op->errors[i]);
-        if (sh &&
-            ((sh->error_code && strcmp(sh->error_code, code) == 0) || strcmp(sh->name, code) == 0))
-            return sh;
+        const dt_shape *sh = s_shape(svc, dt_op_error(svc, op, i));
+        if (sh && s_is_error(svc, sh, code)) return sh;
     }
     for (size_t i = 0; i < svc->n_shapes; i++) {
         const dt_shape *sh = &svc->shapes[i];
-        if (!(sh->flags & DT_SF_EXCEPTION)) continue;
-        if ((sh->error_code && strcmp(sh->error_code, code) == 0) || strcmp(sh->name, code) == 0)
-            return sh;
+        if ((sh->flags & DT_SF_EXCEPTION) && s_is_error(svc, sh, code)) return sh;
     }
     return NULL;
 }
@@ -800,15 +810,17 @@ void dt_restjson_parse_error(lua_State *L, const dt_service *svc, const dt_opera
     const dt_shape *esh = dt_restjson_error_shape(svc, op, lua_tostring(L, -1));
     lua_pop(L, 1);
     if (esh && is_object) {
+        const dt_member *members = dt_shape_members(svc, esh);
         for (uint16_t i = 0; i < esh->n_members; i++) {
-            const dt_member *m = &esh->members[i];
-            if (strcasecmp(m->name, "message") == 0) continue;
+            const dt_member *m = &members[i];
+            const char *mname = dt_str(svc, m->name);
+            if (strcasecmp(mname, "message") == 0) continue;
             if (m->location != DT_LOC_BODY) continue;
-            lua_getfield(L, decoded, m->wire_name);
+            lua_getfield(L, decoded, dt_str(svc, m->wire_name));
             if (!lua_isnil(L, -1)) {
                 s_from_json(L, svc, m->shape, lua_gettop(L), 1);
                 if (!lua_isnil(L, -1))
-                    lua_setfield(L, fields, m->name);
+                    lua_setfield(L, fields, mname);
                 else
                     lua_pop(L, 1);
             }
@@ -818,7 +830,7 @@ void dt_restjson_parse_error(lua_State *L, const dt_service *svc, const dt_opera
     }
     lua_setfield(L, e, "fields");
     if (esh) {
-        lua_pushstring(L, esh->name);
+        lua_pushstring(L, dt_str(svc, esh->name));
         lua_setfield(L, e, "shape");
         lua_pushstring(L, esh->flags & DT_SF_FAULT ? "Receiver" : "Sender");
         lua_setfield(L, e, "type");

@@ -141,9 +141,9 @@ static int s_fail(s_ctx *c, const char *fmt, ...) {
     lua_pushvfstring(L, fmt, ap);
     va_end(ap);
     if (c->path_len > 0)
-        lua_pushfstring(L, "%s:%s: %s: ", c->svc->name, c->op->lua_name, c->path);
+        lua_pushfstring(L, "%s:%s: %s: ", c->svc->name, dt_str(c->svc, c->op->lua_name), c->path);
     else
-        lua_pushfstring(L, "%s:%s: ", c->svc->name, c->op->lua_name);
+        lua_pushfstring(L, "%s:%s: ", c->svc->name, dt_str(c->svc, c->op->lua_name));
     lua_insert(L, -2);
     lua_concat(L, 2);
     return 0;
@@ -406,15 +406,17 @@ static int s_check_string(s_ctx *c, const dt_shape *sh, int idx, int sensitive, 
                       (LUAI_UACINT)bad_at);
     if (sh->n_enums > 0) {
         int found = 0;
-        for (uint16_t i = 0; i < sh->n_enums && !found; i++)
-            found = strlen(sh->enums[i]) == len && memcmp(sh->enums[i], s, len) == 0;
+        for (uint16_t i = 0; i < sh->n_enums && !found; i++) {
+            const char *e = dt_shape_enum(c->svc, sh, i);
+            found = strlen(e) == len && memcmp(e, s, len) == 0;
+        }
         if (!found) {
             luaL_Buffer b;
             s_push_repr(L, idx, sensitive);
             luaL_buffinit(L, &b);
             for (uint16_t i = 0; i < sh->n_enums; i++) {
                 if (i > 0) luaL_addstring(&b, ", ");
-                luaL_addstring(&b, sh->enums[i]);
+                luaL_addstring(&b, dt_shape_enum(c->svc, sh, i));
             }
             luaL_pushresult(&b);
             return s_fail(c, "%s%s is not one of %s", what, lua_tostring(L, -2),
@@ -423,14 +425,15 @@ static int s_check_string(s_ctx *c, const dt_shape *sh, int idx, int sensitive, 
     }
     int len_ok = s_count_ok(sh, (double)chars);
     int pat_ok = 1;
-    if (sh->pattern) pat_ok = s_pattern_match(L, sh->pattern, s, len) != 0;
-    if (sh->pattern && (!len_ok || !pat_ok)) {
+    const char *pattern = dt_str(c->svc, sh->pattern);
+    if (pattern) pat_ok = s_pattern_match(L, pattern, s, len) != 0;
+    if (pattern && (!len_ok || !pat_ok)) {
         s_push_repr(L, idx, sensitive);
         s_push_bounds(L, sh, "character", "characters");
         if (lua_rawlen(L, -1) > 0)
-            return s_fail(c, "%s%s does not match %s (%s)", what, lua_tostring(L, -2), sh->pattern,
+            return s_fail(c, "%s%s does not match %s (%s)", what, lua_tostring(L, -2), pattern,
                           lua_tostring(L, -1));
-        return s_fail(c, "%s%s does not match %s", what, lua_tostring(L, -2), sh->pattern);
+        return s_fail(c, "%s%s does not match %s", what, lua_tostring(L, -2), pattern);
     }
     if (!len_ok) {
         s_push_repr(L, idx, sensitive);
@@ -608,12 +611,17 @@ static size_t s_distance(const char *a, const char *b) {
     return row[lb];
 }
 
-/* The candidate closest to name, or NULL when none is close enough to be a likely typo. */
-static const char *s_suggest(const char *name, const char *const *cands, size_t n, size_t stride) {
+/* The candidate closest to name, or NULL when none is close enough to be a likely typo.
+ * The candidates are n structures of size stride from base, each holding at byte field the
+ * offset of its name in svc's string pool. */
+static const char *s_suggest(const dt_service *svc, const char *name, const void *base, size_t n,
+                             size_t stride, size_t field) {
     const char *best = NULL;
     size_t best_d = (size_t)-1;
     for (size_t i = 0; i < n; i++) {
-        const char *cand = *(const char *const *)((const char *)cands + i * stride);
+        uint32_t off;
+        memcpy(&off, (const char *)base + i * stride + field, sizeof off);
+        const char *cand = svc->strings + off;
         size_t d = s_distance(name, cand);
         if (d < best_d) {
             best_d = d;
@@ -625,19 +633,20 @@ static const char *s_suggest(const char *name, const char *const *cands, size_t 
     return best && best_d <= limit ? best : NULL;
 }
 
-static const dt_member *s_find_member(const dt_shape *sh, const char *name) {
+static const dt_member *s_find_member(const dt_service *svc, const dt_shape *sh, const char *name) {
+    const dt_member *members = dt_shape_members(svc, sh);
     size_t lo = 0, hi = sh->n_members;
     while (lo < hi) { /* the generator sorts members by name */
         size_t mid = lo + (hi - lo) / 2;
-        int cmp = strcmp(name, sh->members[mid].name);
-        if (cmp == 0) return &sh->members[mid];
+        int cmp = strcmp(name, dt_str(svc, members[mid].name));
+        if (cmp == 0) return &members[mid];
         if (cmp < 0)
             hi = mid;
         else
             lo = mid + 1;
     }
     for (uint16_t i = 0; i < sh->n_members; i++) /* in case a table is not sorted */
-        if (strcmp(name, sh->members[i].name) == 0) return &sh->members[i];
+        if (strcmp(name, dt_str(svc, members[i].name)) == 0) return &members[i];
     return NULL;
 }
 
@@ -646,17 +655,20 @@ static int s_unknown_member(s_ctx *c, const dt_shape *sh, const char *name) {
     int top_level = c->path_len == 0;
     s_path_member(c, name);
     if (sh->n_members == 0) {
-        if (top_level) return s_fail(c, "unknown parameter (%s takes no parameters)", c->op->name);
-        return s_fail(c, "unknown parameter (%s has no fields)", sh->name);
+        if (top_level)
+            return s_fail(c, "unknown parameter (%s takes no parameters)",
+                          dt_str(c->svc, c->op->name));
+        return s_fail(c, "unknown parameter (%s has no fields)", dt_str(c->svc, sh->name));
     }
-    const char *hint = s_suggest(name, (const char *const *)&sh->members[0].name, sh->n_members,
-                                 sizeof(dt_member));
+    const dt_member *members = dt_shape_members(c->svc, sh);
+    const char *hint = s_suggest(c->svc, name, members, sh->n_members, sizeof(dt_member),
+                                 offsetof(dt_member, name));
     if (hint) return s_fail(c, "unknown parameter (did you mean %s?)", hint);
     luaL_Buffer b;
     luaL_buffinit(L, &b);
     for (uint16_t i = 0; i < sh->n_members && i < 16; i++) {
         if (i > 0) luaL_addstring(&b, ", ");
-        luaL_addstring(&b, sh->members[i].name);
+        luaL_addstring(&b, dt_str(c->svc, members[i].name));
     }
     if (sh->n_members > 16) luaL_addstring(&b, ", ...");
     luaL_pushresult(&b);
@@ -666,7 +678,7 @@ static int s_unknown_member(s_ctx *c, const dt_shape *sh, const char *name) {
 static int s_check_structure(s_ctx *c, const dt_shape *sh, int idx, int sensitive) {
     lua_State *L = c->L;
     if (!lua_istable(L, idx))
-        return s_fail(c, "expected a table (structure %s), got %s", sh->name,
+        return s_fail(c, "expected a table (structure %s), got %s", dt_str(c->svc, sh->name),
                       luaL_typename(L, idx));
     if (!s_enter(c, idx)) return 0;
     /* names first: a misspelt name explains a "missing" required one */
@@ -680,15 +692,18 @@ static int s_check_structure(s_ctx *c, const dt_shape *sh, int idx, int sensitiv
             return s_fail(c, "field names must be strings, got a %s key", luaL_typename(L, -1));
         }
         const char *key = lua_tostring(L, -1); /* anchored by the table, which we leave alone */
-        if (!s_find_member(sh, key) && (!unknown || strcmp(key, unknown) < 0)) unknown = key;
+        if (!s_find_member(c->svc, sh, key) && (!unknown || strcmp(key, unknown) < 0))
+            unknown = key;
     }
     if (unknown) return s_unknown_member(c, sh, unknown);
     size_t saved = c->path_len;
+    const dt_member *members = dt_shape_members(c->svc, sh);
     for (uint16_t i = 0; i < sh->n_members; i++) {
-        const dt_member *m = &sh->members[i];
-        lua_pushstring(L, m->name);
+        const dt_member *m = &members[i];
+        const char *mname = dt_str(c->svc, m->name);
+        lua_pushstring(L, mname);
         int t = lua_rawget(L, idx);
-        s_path_member(c, m->name);
+        s_path_member(c, mname);
         if (t == LUA_TNIL) {
             if ((m->flags & DT_MF_REQUIRED) && !(m->flags & DT_MF_IDEMPOTENCY_TOKEN))
                 return s_fail(c, "required parameter missing");
@@ -874,7 +889,8 @@ int dt_validate_input(lua_State *L, const dt_service *svc, const dt_operation *o
             if (lua_next(L, idx)) {
                 lua_pop(L, 1);
                 if (lua_type(L, -1) == LUA_TSTRING) s_path_member(&c, lua_tostring(L, -1));
-                ok = s_fail(&c, "unknown parameter (%s takes no parameters)", op->name);
+                ok =
+                    s_fail(&c, "unknown parameter (%s takes no parameters)", dt_str(svc, op->name));
             }
         }
     } else if (t == LUA_TNIL) {
@@ -907,8 +923,8 @@ void dt_validate_push_unknown_operation(lua_State *L, const dt_service *svc, con
     norm[o] = '\0';
     const char *hint = NULL;
     if (svc->n_operations > 0)
-        hint = s_suggest(norm, (const char *const *)&svc->operations[0].lua_name, svc->n_operations,
-                         sizeof(dt_operation));
+        hint = s_suggest(svc, norm, svc->operations, svc->n_operations, sizeof(dt_operation),
+                         offsetof(dt_operation, lua_name));
     if (hint)
         lua_pushfstring(L, "%s: unknown operation '%s' (did you mean %s?)", svc->name, name, hint);
     else

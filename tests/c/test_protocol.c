@@ -144,12 +144,13 @@ static int s_patterns_case(lua_State *L) {
     int total = 0, broken = 0;
     for (size_t s = 0; s < 3; s++) {
         for (size_t i = 0; i < all[s]->n_shapes; i++) {
-            const char *p = all[s]->shapes[i].pattern;
+            const char *p = dt_str(all[s], all[s]->shapes[i].pattern);
             if (!p) continue;
             total++;
             if (dt_validate_pattern_match(L, p, "x", 1) < 0) {
                 broken++;
-                tap_ok(0, "%s %s: pattern %s compiles", all[s]->name, all[s]->shapes[i].name, p);
+                tap_ok(0, "%s %s: pattern %s compiles", all[s]->name,
+                       dt_str(all[s], all[s]->shapes[i].name), p);
             }
         }
     }
@@ -173,71 +174,133 @@ static int s_patterns_case(lua_State *L) {
  * operation with every HTTP binding the real models do not use (headers, a prefix-header map,
  * a query map, a greedy label, a literal query, statusCode). */
 enum { S_NODE, S_STRING, S_INTEGER, S_TIMESTAMP, S_LIST, S_MAP, S_OUT, S_IN, S_BOOLEAN };
-static const dt_member s_node_members[] = {
-    {"Child", "Child", S_NODE, DT_LOC_BODY, 0},
-    {"Name", "Name", S_STRING, DT_LOC_BODY, 0},
+/* Its string pool, laid out by a structure of char arrays so that the compiler computes the
+ * offsets; S_STR(f) is the offset of field f, as the generator would emit it. Offset 0 (none)
+ * is the empty string. */
+static const struct s_toy_strings {
+    char none;
+    char Child[sizeof "Child"], Name[sizeof "Name"];
+    char Body[sizeof "Body"], body[sizeof "body"], Filters[sizeof "Filters"], Flag[sizeof "Flag"],
+        flag[sizeof "flag"], Key[sizeof "Key"], Since[sizeof "Since"],
+        if_modified_since[sizeof "If-Modified-Since"], Tags[sizeof "Tags"], x_tags[sizeof "x-tags"];
+    char Count[sizeof "Count"], x_amz_count[sizeof "x-amz-count"], Meta[sizeof "Meta"],
+        x_amz_meta[sizeof "x-amz-meta-"], Status[sizeof "Status"], Value[sizeof "Value"],
+        value[sizeof "value"];
+    char Node[sizeof "Node"], String[sizeof "String"], Integer[sizeof "Integer"],
+        Timestamp[sizeof "Timestamp"], List[sizeof "List"], Map[sizeof "Map"], Out[sizeof "Out"],
+        In[sizeof "In"], Boolean[sizeof "Boolean"];
+    char Get[sizeof "Get"], get[sizeof "get"], GET[sizeof "GET"],
+        get_uri[sizeof "/objects/{Key+}?list-type=2"], Walk[sizeof "Walk"], walk[sizeof "walk"],
+        POST[sizeof "POST"], walk_uri[sizeof "/walk"];
+} s_toy_strings = {
+    0,
+    "Child",
+    "Name",
+    "Body",
+    "body",
+    "Filters",
+    "Flag",
+    "flag",
+    "Key",
+    "Since",
+    "If-Modified-Since",
+    "Tags",
+    "x-tags",
+    "Count",
+    "x-amz-count",
+    "Meta",
+    "x-amz-meta-",
+    "Status",
+    "Value",
+    "value",
+    "Node",
+    "String",
+    "Integer",
+    "Timestamp",
+    "List",
+    "Map",
+    "Out",
+    "In",
+    "Boolean",
+    "Get",
+    "get",
+    "GET",
+    "/objects/{Key+}?list-type=2",
+    "Walk",
+    "walk",
+    "POST",
+    "/walk",
 };
-static const dt_member s_in_members[] = {
-    {"Body", "body", S_STRING, DT_LOC_BODY, 0},
-    {"Filters", "Filters", S_MAP, DT_LOC_QUERY, 0},
-    {"Flag", "flag", S_BOOLEAN, DT_LOC_QUERY, 0},
-    {"Key", "Key", S_STRING, DT_LOC_URI, DT_MF_REQUIRED | DT_MF_GREEDY_LABEL},
-    {"Since", "If-Modified-Since", S_TIMESTAMP, DT_LOC_HEADER, 0},
-    {"Tags", "x-tags", S_LIST, DT_LOC_HEADER, 0},
-};
-static const dt_member s_out_members[] = {
-    {"Count", "x-amz-count", S_INTEGER, DT_LOC_HEADER, 0},
-    {"Meta", "x-amz-meta-", S_MAP, DT_LOC_HEADERS, 0},
-    {"Status", "Status", S_INTEGER, DT_LOC_STATUS, 0},
-    {"Value", "value", S_STRING, DT_LOC_BODY, 0},
+#define S_STR(f) ((uint32_t)offsetof(struct s_toy_strings, f))
+/* every structure's members in one array: Node's, then In's, then Out's */
+enum { S_NODE_MEMBERS = 0, S_IN_MEMBERS = 2, S_OUT_MEMBERS = 8, S_N_MEMBERS = 12 };
+static const dt_member s_members[S_N_MEMBERS] = {
+    {S_STR(Child), S_STR(Child), S_NODE, DT_LOC_BODY, 0},
+    {S_STR(Name), S_STR(Name), S_STRING, DT_LOC_BODY, 0},
+
+    {S_STR(Body), S_STR(body), S_STRING, DT_LOC_BODY, 0},
+    {S_STR(Filters), S_STR(Filters), S_MAP, DT_LOC_QUERY, 0},
+    {S_STR(Flag), S_STR(flag), S_BOOLEAN, DT_LOC_QUERY, 0},
+    {S_STR(Key), S_STR(Key), S_STRING, DT_LOC_URI, DT_MF_REQUIRED | DT_MF_GREEDY_LABEL},
+    {S_STR(Since), S_STR(if_modified_since), S_TIMESTAMP, DT_LOC_HEADER, 0},
+    {S_STR(Tags), S_STR(x_tags), S_LIST, DT_LOC_HEADER, 0},
+
+    {S_STR(Count), S_STR(x_amz_count), S_INTEGER, DT_LOC_HEADER, 0},
+    {S_STR(Meta), S_STR(x_amz_meta), S_MAP, DT_LOC_HEADERS, 0},
+    {S_STR(Status), S_STR(Status), S_INTEGER, DT_LOC_STATUS, 0},
+    {S_STR(Value), S_STR(value), S_STRING, DT_LOC_BODY, 0},
 };
 #define S_SCALAR(n, t)                                                                             \
-    { .name = n, .type = t, .member = DT_NO_SHAPE, .key = DT_NO_SHAPE, .value = DT_NO_SHAPE }
+    { .name = S_STR(n), .type = t, .member = DT_NO_SHAPE, .key = DT_NO_SHAPE, .value = DT_NO_SHAPE }
 static const dt_shape s_shapes[] = {
-    {.name = "Node",
+    {.name = S_STR(Node),
      .type = DT_T_STRUCTURE,
-     .members = s_node_members,
+     .members = S_NODE_MEMBERS,
      .n_members = 2,
      .member = DT_NO_SHAPE,
      .key = DT_NO_SHAPE,
      .value = DT_NO_SHAPE},
-    S_SCALAR("String", DT_T_STRING),
-    S_SCALAR("Integer", DT_T_INTEGER),
-    S_SCALAR("Timestamp", DT_T_TIMESTAMP),
-    {.name = "List",
+    S_SCALAR(String, DT_T_STRING),
+    S_SCALAR(Integer, DT_T_INTEGER),
+    S_SCALAR(Timestamp, DT_T_TIMESTAMP),
+    {.name = S_STR(List),
      .type = DT_T_LIST,
      .member = S_STRING,
      .key = DT_NO_SHAPE,
      .value = DT_NO_SHAPE},
-    {.name = "Map", .type = DT_T_MAP, .member = DT_NO_SHAPE, .key = S_STRING, .value = S_STRING},
-    {.name = "Out",
+    {.name = S_STR(Map),
+     .type = DT_T_MAP,
+     .member = DT_NO_SHAPE,
+     .key = S_STRING,
+     .value = S_STRING},
+    {.name = S_STR(Out),
      .type = DT_T_STRUCTURE,
-     .members = s_out_members,
+     .members = S_OUT_MEMBERS,
      .n_members = 4,
      .member = DT_NO_SHAPE,
      .key = DT_NO_SHAPE,
      .value = DT_NO_SHAPE},
-    {.name = "In",
+    {.name = S_STR(In),
      .type = DT_T_STRUCTURE,
-     .members = s_in_members,
+     .members = S_IN_MEMBERS,
      .n_members = 6,
      .member = DT_NO_SHAPE,
      .key = DT_NO_SHAPE,
      .value = DT_NO_SHAPE},
-    S_SCALAR("Boolean", DT_T_BOOLEAN),
+    S_SCALAR(Boolean, DT_T_BOOLEAN),
 };
 static const dt_operation s_ops[] = {
-    {.name = "Get",
-     .lua_name = "get",
-     .http_method = "GET",
-     .request_uri = "/objects/{Key+}?list-type=2",
+    {.name = S_STR(Get),
+     .lua_name = S_STR(get),
+     .http_method = S_STR(GET),
+     .request_uri = S_STR(get_uri),
      .success_status = 201,
      .input = S_IN,
      .output = S_OUT},
-    {.name = "Walk",
-     .lua_name = "walk",
-     .http_method = "POST",
-     .request_uri = "/walk",
+    {.name = S_STR(Walk),
+     .lua_name = S_STR(walk),
+     .http_method = S_STR(POST),
+     .request_uri = S_STR(walk_uri),
      .success_status = 200,
      .input = S_NODE,
      .output = DT_NO_SHAPE},
@@ -250,7 +313,11 @@ static const dt_service s_svc = {.name = "toy",
                                  .n_operations = 2,
                                  .shapes = s_shapes,
                                  .n_shapes = 9,
-                                 .by_lua_name = s_by_lua};
+                                 .by_lua_name = s_by_lua,
+                                 .strings = (const char *)&s_toy_strings,
+                                 .strings_size = sizeof s_toy_strings,
+                                 .members = s_members,
+                                 .n_members = S_N_MEMBERS};
 
 static const char *s_field(lua_State *L, int t, const char *k) {
     lua_getfield(L, t, k);

@@ -70,9 +70,9 @@ static void s_dict_init(void) {
         for (size_t i = 0; i < svcs[k]->n_shapes; i++) {
             const dt_shape *sh = &svcs[k]->shapes[i];
             for (uint16_t j = 0; j < sh->n_members; j++)
-                s_dict_add(sh->members[j].name, &cap);
+                s_dict_add(dt_str(svcs[k], dt_shape_members(svcs[k], sh)[j].name), &cap);
             for (uint16_t j = 0; j < sh->n_enums; j++)
-                s_dict_add(sh->enums[j], &cap);
+                s_dict_add(dt_shape_enum(svcs[k], sh, j), &cap);
         }
     }
     for (size_t i = 0; i < sizeof s_extra / sizeof s_extra[0]; i++)
@@ -227,7 +227,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
     fz_require_field(L, "aws.core.protocol", "validate");
     lua_pushstring(L, svc->name);
-    lua_pushstring(L, op->lua_name);
+    lua_pushstring(L, dt_str(svc, op->lua_name));
     lua_pushvalue(L, params);
     int vrc = lua_pcall(L, 3, 2, 0);
     int valid = vrc == LUA_OK && lua_toboolean(L, -2);
@@ -236,7 +236,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
     fz_require_field(L, "aws.core.protocol", "build");
     lua_pushstring(L, svc->name);
-    lua_pushstring(L, op->name);
+    lua_pushstring(L, dt_str(svc, op->name));
     lua_pushvalue(L, params);
     int rc = lua_pcall(L, 3, 1, 0);
     if (rc == LUA_OK) {
@@ -256,7 +256,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                  luaL_tolstring(L, -1, NULL));
         const char *msg = lua_tostring(L, -1);
         char prefix[160];
-        snprintf(prefix, sizeof prefix, "%s:%s: ", svc->name, op->lua_name);
+        snprintf(prefix, sizeof prefix, "%s:%s: ", svc->name, dt_str(svc, op->lua_name));
         FZ_CHECK(msg && strncmp(msg, prefix, strlen(prefix)) == 0, "unexpected error: %s",
                  msg ? msg : luaL_tolstring(L, -1, NULL));
     }
