@@ -8,7 +8,8 @@ pkgs=(
   liblua5.4-dev lua5.4        # the embedded interpreter (and the generator's Lua)
   libcurl4-openssl-dev        # HTTP transport
   libssl-dev                  # SigV4 (SHA-256, HMAC), TLS
-  lua-cjson                   # JSON for Lua
+  lua-cjson                   # JSON for Lua (the module, for stock lua5.4 and aws/core.so)
+  lua-cjson-dev               # its static archive, linked into detlua: one shared object fewer to load
   lua-busted                  # Lua test runner
   libpcre2-dev                # model patterns
   libmicrohttpd-dev           # emulator HTTP server
