@@ -199,7 +199,8 @@ static int s_run_cli(lua_State *L) {
         lua_rawseti(L, -2, i);
     }
     lua_call(L, 1, 1);
-    return 1;
+    lua_getfield(L, -2, "state_disposable");
+    return 2; /* exit status, state_disposable */
 }
 
 int dt_host_main(int argc, char **argv) {
@@ -211,16 +212,24 @@ int dt_host_main(int argc, char **argv) {
     lua_pushcfunction(L, s_run_cli);
     lua_pushinteger(L, argc);
     lua_pushlightuserdata(L, argv);
-    int status = dt_host_pcall(L, 2, 1);
-    int rc;
+    int status = dt_host_pcall(L, 2, 2);
+    int rc, disposable = 0;
     if (status != LUA_OK) {
         /* The CLI handles its own errors; reaching here means the CLI itself broke. */
         const char *msg = luaL_tolstring(L, -1, NULL);
         fprintf(stderr, "detlua: %s\n", msg ? msg : "(error object is not a string)");
         rc = 1;
     } else {
-        rc = (int)luaL_optinteger(L, -1, 0);
+        rc = (int)luaL_optinteger(L, -2, 0);
+        disposable = lua_toboolean(L, -1);
     }
+#ifndef DT_FULL_TEARDOWN
+    /* The command said its state holds nothing a finalizer must see to; closing it would
+     * only free memory, and the process ends now (dt_host_main is its main). */
+    if (disposable) return rc;
+#else
+    (void)disposable;
+#endif
     lua_close(L);
     return rc;
 }

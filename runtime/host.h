@@ -24,6 +24,9 @@ void dt_host_remove_interrupt(void);
  * state exists. Returns 0, or -1 when the table is full. */
 int dt_host_preload(const char *name, lua_CFunction open);
 
+/* The process's main: runs argv through detlua.cli and returns the exit status. The Lua state
+ * is closed before it returns, unless the command marked it disposable (detlua.cli's
+ * state_disposable) in a build without DT_FULL_TEARDOWN: call it once, then end the process. */
 int dt_host_main(int argc, char **argv);
 
 #endif

@@ -1,8 +1,9 @@
 -- exit_spec.lua: how a detlua process ends. The binary leaves with _exit after closing its
--- Lua state (runtime/main.c), skipping library clean-up at exit; these check that nothing a
--- run wrote is lost on the way out (Lua files left open, buffered standard output, os.exit),
--- that exit statuses come through unchanged, and that a failed write of standard output
--- fails the run instead of vanishing.
+-- Lua state (runtime/main.c), skipping library clean-up at exit, and `detlua call` may leave
+-- its state unclosed (runtime/host.c); these check that nothing a run wrote is lost on the
+-- way out (Lua files left open, finalizers, buffered standard output, os.exit), that exit
+-- statuses come through unchanged, and that a failed write of standard output fails the run
+-- instead of vanishing.
 local proc = require("proc")
 local files = require("files")
 
@@ -29,6 +30,18 @@ describe("leaving the process", function()
       string.format("%q", body) .. ") F:write('tail')" }) }
     assert.are.equal(0, r.code, r.stderr)
     assert.are.equal(body .. "tail", files.read(path))
+    files.rmdir(dir)
+  end)
+
+  it("runs a chunk's finalizers before the process ends", function()
+    -- `detlua call` may leave its state to the kernel (cli.state_disposable); a chunk or a
+    -- playbook never does: a __gc that writes a file must have run
+    local dir = files.tmpdir()
+    local path = dir .. "/finalized.txt"
+    local r = proc.run{ argv = detlua({ "-e", "KEEP = setmetatable({}, { __gc = function() " ..
+      "local f = io.open(" .. string.format("%q", path) .. ", 'w') f:write('finalized') f:close() end })" }) }
+    assert.are.equal(0, r.code, r.stderr)
+    assert.are.equal("finalized", files.read(path))
     files.rmdir(dir)
   end)
 

@@ -6,6 +6,11 @@ local M = {}
 
 local VERSION = "0.1.0"
 
+-- Set by a command whose Lua state ends holding nothing a finalizer must see to (`detlua
+-- call` without --local: its connection is closed and its output written): the host then
+-- ends the process without closing the state, which would only free memory.
+M.state_disposable = false
+
 M.USAGE = [==[
 usage: detlua [OPTIONS] [FILE [ARGS...]]
        detlua run [--local] [OPTIONS] FILE [ARGS...]

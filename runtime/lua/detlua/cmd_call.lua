@@ -69,7 +69,12 @@ function M.main(argv, first)
     client = session.client(opts, svc.name)
   end
   local ok, result = pcall(client.call, client, op.name, params)
-  if env then session.stop(env) else client:close() end
+  if env then
+    session.stop(env)
+  else
+    client:close()
+    cli.state_disposable = true
+  end
   if not ok then
     local errors = require("aws.errors")
     if errors.is_error(result) then
