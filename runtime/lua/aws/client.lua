@@ -10,7 +10,8 @@ local config = require("aws.core.config")
 local http = require("aws.core.http")
 local sigv4 = require("aws.sigv4")
 local host = require("aws.core.host")
-local errors = require("aws.errors")
+-- aws.errors is loaded by the first failure: a call that succeeds never needs it.
+local function errors() return require("aws.errors") end
 local redact = require("aws.redact")
 local retry = require("aws.retry")
 local credentials_env = require("aws.credentials.env")
@@ -181,13 +182,13 @@ function M.resolve(self)
   local o = self.opts
   local region, rerr = config.region{ region = o.region, profile = o.profile, env = o.env }
   if not region then
-    error(errors.new{ kind = "config", code = "NoRegion", message = rerr,
+    error(errors().new{ kind = "config", code = "NoRegion", message = rerr,
       operation = self.svc.service_id }, 0)
   end
   local ep, eerr = config.endpoint{ service = self.svc.name, region = region, endpoint = o.endpoint,
     profile = o.profile, env = o.env }
   if not ep then
-    error(errors.new{ kind = "config", code = "InvalidEndpoint", message = eerr,
+    error(errors().new{ kind = "config", code = "InvalidEndpoint", message = eerr,
       operation = self.svc.service_id }, 0)
   end
   local creds, cerr, provider
@@ -195,7 +196,7 @@ function M.resolve(self)
     local ok, c = pcall(o.credentials)
     if ok then creds = c else cerr = c end
     if ok and type(c) ~= "table" then creds, cerr = nil, "credentials function returned " .. type(c) end
-    if not ok and errors.is_error(c) then error(c, 0) end
+    if not ok and errors().is_error(c) then error(c, 0) end
   elseif o.credentials == nil or getmetatable(o.credentials) ~= nil then
     -- keys in the environment (the chain's first source, without loading the chain), else
     -- the rest of the chain (roles, web identity, process, container, instance metadata)
@@ -203,7 +204,7 @@ function M.resolve(self)
     local c, err
     if o.credentials == nil then c, err = credentials_env.fetch(o.env, o.profile) end
     if c == false then
-      error(errors.new{ kind = "credentials", code = "InvalidConfig", message = err,
+      error(errors().new{ kind = "credentials", code = "InvalidConfig", message = err,
         operation = self.svc.service_id }, 0)
     end
     if c then
@@ -216,7 +217,7 @@ function M.resolve(self)
     creds, cerr = config.credentials{ profile = o.profile, credentials = o.credentials, env = o.env }
   end
   if not creds then
-    error(errors.new{ kind = "credentials", code = "NoCredentials", message = tostring(cerr),
+    error(errors().new{ kind = "credentials", code = "NoCredentials", message = tostring(cerr),
       operation = self.svc.service_id }, 0)
   end
   if o.credentials == nil and creds.source ~= "env" then M.warn_credentials_file_mode(o.env) end
@@ -344,13 +345,13 @@ function M.invoke(self, op, params)
       return result
     end
     if status and status >= 200 and status < 300 then
-      err = errors.new{ kind = "transport", code = "MalformedResponse", status = status,
+      err = errors().new{ kind = "transport", code = "MalformedResponse", status = status,
         message = "cannot parse the " .. status .. " response: " .. tostring(result):gsub("^[%w_]+:[%w_]+: ", ""),
         request_id = rh["x-amzn-requestid"] or rh["x-amz-request-id"], operation = opname, retryable = false }
       if debug then log_debug("<- %d %s MalformedResponse (%.1f ms): %s", status, opname, elapsed_ms, err.message) end
     elseif status then
       local e = protocol.parse_error(svc.name, op.name, status, rh, body)
-      err = errors.new{ kind = "service", code = e.code, message = e.message, status = status,
+      err = errors().new{ kind = "service", code = e.code, message = e.message, status = status,
         request_id = rh["x-amzn-requestid"] or rh["x-amz-request-id"] or e.request_id,
         operation = opname, fields = e.fields or {} }
       if debug then log_debug("<- %d %s %s (%.1f ms): %s", status, opname, tostring(e.code), elapsed_ms, err.message) end
@@ -360,7 +361,7 @@ function M.invoke(self, op, params)
       end
     else
       local te = rh or {}
-      err = errors.new{ kind = "transport", code = te.code or "TransportError", message = te.message or "transport failure",
+      err = errors().new{ kind = "transport", code = te.code or "TransportError", message = te.message or "transport failure",
         operation = opname, retryable = te.retryable and true or false }
       if debug then log_debug("<- %s transport error %s: %s", opname, err.code, err.message) end
     end
