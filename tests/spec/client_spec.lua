@@ -293,6 +293,15 @@ describe("detlua call", function()
       assert.are.equal(0, r.code, r.stderr)
       assert.are.same({}, aws.json.decode(r.stdout).GraphList)
     end
+    -- an empty or blank stdin means no parameters; an empty argument is not JSON
+    for _, stdin in ipairs({ "", " \n\t\n" }) do
+      local r = call({ "detective", "list-graphs", "--local" }, stdin)
+      assert.are.equal(0, r.code, r.stderr)
+      assert.are.same({}, aws.json.decode(r.stdout).GraphList)
+    end
+    local bad = call({ "detective", "list-graphs", "", "--local" })
+    assert.are.equal(2, bad.code)
+    assert.matches("parameters are not valid JSON", bad.stderr)
   end)
 
   it("exits 2 on validation and usage errors, 1 on service errors", function()

@@ -2,11 +2,16 @@
 -- is done here because output must be stable (sorted keys, optional indentation) and
 -- must know, from the service model when a shape is given, that an empty list is []
 -- and an empty structure or map is {} — Lua tables cannot tell.
-local cjson = require("cjson.safe")
+-- lua-cjson is loaded by the first decode or the first look at aws.json.null: printing a
+-- result (`detlua call` without parameters) needs neither, and opening it costs a start.
+local cjson -- require("cjson.safe"), once needed
 
 local M = {}
 
-M.null = cjson.null
+local function load_cjson()
+  cjson = cjson or require("cjson.safe")
+  return cjson
+end
 
 -- Lua cannot tell an empty list from an empty object. Tables marked with
 -- aws.json.array(t) encode as JSON arrays even when empty.
@@ -33,7 +38,7 @@ end
 
 function M.decode(s)
   if type(s) ~= "string" then return nil, "expected a JSON string, got " .. type(s) end
-  local v, err = cjson.decode(s)
+  local v, err = load_cjson().decode(s)
   if v == nil and err then return nil, err end
   return strip(v, 0)
 end
@@ -78,7 +83,8 @@ end
 local function enc(v, opts, shape_name, level, seen, out)
   local t = type(v)
   local shape = opts.svc and shape_name and opts.svc.shapes[shape_name]
-  if v == nil or v == cjson.null then
+  -- aws.json.null is lua-cjson's, a light userdata: only such a value can be it
+  if v == nil or (t == "userdata" and v == M.null) then
     out[#out + 1] = "null"
   elseif t == "boolean" then
     out[#out + 1] = tostring(v)
@@ -147,4 +153,12 @@ function M.encode(v, opts)
   return table.concat(out)
 end
 
-return M
+-- aws.json.null, the JSON null value (lua-cjson's), read on first use
+return setmetatable(M, {
+  __index = function(t, k)
+    if k ~= "null" then return nil end
+    local null = load_cjson().null
+    rawset(t, "null", null)
+    return null
+  end,
+})

@@ -35,22 +35,24 @@ function M.main(argv, first)
     return cli.usage_error("call: " .. service .. " has no operation \"" .. opname .. "\"")
   end
   if input == nil then input = opts.cli_input_json end
+  local params
   if input == nil then
+    -- no parameters in the arguments: a terminal on stdin is not read, and an empty stdin
+    -- means none (then nothing needs decoding)
     local host = require("aws.core.host")
-    if host.isatty(0) then
-      input = "{}"
-    else
-      input = io.read("a") or ""
-      if input:match("^%s*$") then input = "{}" end
-    end
+    input = not host.isatty(0) and io.read("a") or ""
+    if input:match("^%s*$") then params = {} end
   end
   local json = require("aws.json")
-  local params, jerr = json.decode(input)
-  if params == nil then
-    return cli.usage_error("call: parameters are not valid JSON: " .. tostring(jerr))
-  end
-  if type(params) ~= "table" then
-    return cli.usage_error("call: parameters must be a JSON object, got " .. type(params))
+  if not params then
+    local jerr
+    params, jerr = json.decode(input)
+    if params == nil then
+      return cli.usage_error("call: parameters are not valid JSON: " .. tostring(jerr))
+    end
+    if type(params) ~= "table" then
+      return cli.usage_error("call: parameters must be a JSON object, got " .. type(params))
+    end
   end
 
   local session = require("detlua.session")
