@@ -79,6 +79,13 @@ function M.parse_common(argv, first, allow)
   return opts, rest
 end
 
+-- The defaults for aws.client that the host options set (--region, --profile,
+-- --endpoint-url, --debug, --dry-run): what every client of the run starts from.
+function M.client_defaults(opts)
+  return { region = opts.region, profile = opts.profile, endpoint = opts.endpoint_url,
+    debug = opts.debug, dry_run = opts.dry_run }
+end
+
 local commands = {}
 M.commands = commands
 

@@ -55,10 +55,10 @@ function M.main(argv, first)
     end
   end
 
-  local session = require("detlua.session")
-  local env, client
+  local session, env, client
   if opts["local"] then
     -- the emulator comes with a session; the playbook kit is for chunks, not for a call
+    session = require("detlua.session")
     opts.kit = false
     local ok_start
     ok_start, env = pcall(session.start, opts)
@@ -68,7 +68,11 @@ function M.main(argv, first)
     end
     client = _G[svc.name]
   else
-    client = session.client(opts, svc.name)
+    -- one call against a real endpoint: one client, without the `aws` module, the default
+    -- clients or the playbook kit a session sets up
+    local client_mod = require("aws.client")
+    client_mod.set_defaults(cli.client_defaults(opts))
+    client = client_mod.new(svc.name)
   end
   local ok, result = pcall(client.call, client, op.name, params)
   if env then

@@ -7,21 +7,6 @@ local M = {}
 
 local SERVICES = { "detective", "guardduty", "sts" }
 
--- The client defaults the host options set (aws.configure_defaults' fields).
-local function client_defaults(opts)
-  return { region = opts.region, profile = opts.profile, endpoint = opts.endpoint_url,
-    debug = opts.debug, dry_run = opts.dry_run }
-end
-
--- One client configured from the host options, for a process that makes one call against a
--- real endpoint (`detlua call` without --local): the `aws` module, the default clients and
--- the playbook kit are not set up, which is most of what start() costs such a process.
-function M.client(opts, service)
-  local client = require("aws.client")
-  client.set_defaults(client_defaults(opts or {}))
-  return client.new(service)
-end
-
 function M.start(opts)
   opts = opts or {}
   local aws = require("aws")
@@ -35,7 +20,7 @@ function M.start(opts)
   if opts.kit ~= false then
     env.kit = require("detlua.kit").install{ yes = opts.yes, debug = opts.debug }
   end
-  local d = client_defaults(opts)
+  local d = require("detlua.cli").client_defaults(opts)
   if opts["local"] then
     local srv = require("aws.core.emulator").start{ host = "127.0.0.1", port = 0,
       scenario = opts.scenario, region = opts.region }
