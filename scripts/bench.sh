@@ -107,32 +107,48 @@ DETLUA="$BUILD/detlua"
 # --- cold start: one whole process per call --------------------------------------
 # Target: detlua call no slower than curl --aws-sigv4 doing the same signed request. The two
 # run alternately (in a shuffled order each round) so that a slower moment of the machine
-# falls on both; medians and quartiles of the wall time, fork to exit, per run.
+# falls on both; medians and quartiles of the wall time (fork to exit) and of the CPU time
+# (the child's user + system time) per run, then the difference of each round's pair, which
+# cancels most of the machine's drift.
 echo "== cold start (one ListGraphs call per process, ${BENCH_COLD_RUNS:=300} runs each, interleaved)"
 /usr/bin/python3 - "$DETLUA" "$url" "$BENCH_COLD_RUNS" <<'PY'
-import os, random, statistics, subprocess, sys, time
+import os, random, resource, statistics, subprocess, sys, time
 
 exe, url, runs = sys.argv[1], sys.argv[2], int(sys.argv[3])
 key, secret = os.environ["AWS_ACCESS_KEY_ID"], os.environ["AWS_SECRET_ACCESS_KEY"]
+DETLUA, CURL = "detlua call detective list-graphs", "curl --aws-sigv4 (same request)"
 cmds = {
-    "detlua call detective list-graphs": [exe, "call", "detective", "list-graphs", "--endpoint-url", url],
-    "curl --aws-sigv4 (same request)": ["curl", "-sf", "--aws-sigv4", "aws:amz:us-east-1:detective",
-                                        "-u", key + ":" + secret, "-H", "Content-Type: application/json",
-                                        "-d", "{}", url + "/graphs/list"],
+    DETLUA: [exe, "call", "detective", "list-graphs", "--endpoint-url", url],
+    CURL: ["curl", "-sf", "--aws-sigv4", "aws:amz:us-east-1:detective", "-u", key + ":" + secret,
+           "-H", "Content-Type: application/json", "-d", "{}", url + "/graphs/list"],
     "detlua --version (floor)": [exe, "--version"],
 }
-times = {k: [] for k in cmds}
+wall = {k: [] for k in cmds}
+cpu = {k: [] for k in cmds}
+
+def children_cpu_ms():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (r.ru_utime + r.ru_stime) * 1000
+
 for _ in range(runs):
     order = list(cmds)
     random.shuffle(order)
     for k in order:
-        start = time.perf_counter()
+        c0, start = children_cpu_ms(), time.perf_counter()
         if subprocess.run(cmds[k], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode != 0:
             raise SystemExit("failed: " + " ".join(cmds[k]))
-        times[k].append((time.perf_counter() - start) * 1000)
-for k, v in times.items():
-    v.sort()
-    print("%-36s median %.2f ms (quartiles %.2f-%.2f)" % (k + ":", statistics.median(v), v[len(v) // 4], v[3 * len(v) // 4]))
+        wall[k].append((time.perf_counter() - start) * 1000)
+        cpu[k].append(children_cpu_ms() - c0)
+
+def quart(v):
+    v = sorted(v)
+    return statistics.median(v), v[len(v) // 4], v[3 * len(v) // 4]
+
+for k in cmds:
+    print("%-36s wall median %.2f ms (quartiles %.2f-%.2f), CPU median %.2f ms" % ((k + ":",) + quart(wall[k]) + (quart(cpu[k])[0],)))
+d = [a - b for a, b in zip(wall[DETLUA], wall[CURL])]
+print("%-36s median %+.2f ms (quartiles %+.2f to %+.2f): %s" % (("detlua - curl, paired by round:",) + quart(d)
+      + ("detlua no slower" if quart(d)[0] <= 0 else "detlua slower",)))
 PY
 
 # --- warm sequential calls in one process ------------------------------------------
