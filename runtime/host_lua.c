@@ -1,19 +1,40 @@
 /* host_lua.c: the small OS services the Lua layer needs and plain Lua lacks
- * (module aws.core.host): terminal detection, a monotonic clock, sleeping, UTC wall
- * time with sub-second precision, and exiting with a status. Nothing AWS-specific. */
+ * (module aws.core.host): terminal detection, a line from the controlling terminal (echo
+ * off for codes), a monotonic clock, sleeping, UTC wall time with sub-second precision, and
+ * exiting with a status. Nothing AWS-specific. */
 #include <lauxlib.h>
 #include <lua.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "host.h"
+#include "tty.h"
 
 int luaopen_aws_core_host(lua_State *L);
 
 static int s_isatty(lua_State *L) {
     lua_pushboolean(L, isatty((int)luaL_checkinteger(L, 1)));
+    return 1;
+}
+
+/* tty_read(prompt [, echo]) -> line | nil, why. echo defaults to true. The line is read into
+ * a stack buffer and copied once into a Lua string: no C heap is alive if pushing raises. */
+static int s_tty_read(lua_State *L) {
+    const char *prompt = luaL_checkstring(L, 1);
+    int echo = lua_isnoneornil(L, 2) ? 1 : lua_toboolean(L, 2);
+    char line[1024];
+    dt_tty_error err;
+    long n = dt_tty_read_line(prompt, echo, line, sizeof line, &err);
+    if (n < 0) {
+        luaL_pushfail(L);
+        lua_pushstring(L, err.message);
+        return 2;
+    }
+    lua_pushlstring(L, line, (size_t)n);
+    memset(line, 0, sizeof line);
     return 1;
 }
 
@@ -57,6 +78,7 @@ static int s_interruptible(lua_State *L) {
 
 int luaopen_aws_core_host(lua_State *L) {
     static const luaL_Reg fns[] = {{"isatty", s_isatty},
+                                   {"tty_read", s_tty_read},
                                    {"monotonic_ms", s_monotonic_ms},
                                    {"realtime", s_realtime},
                                    {"sleep_ms", s_sleep_ms},

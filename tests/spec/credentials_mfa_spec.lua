@@ -296,7 +296,7 @@ describe("detlua run", function()
     assert.equal(n0, S.sts_sessions(srv))
   end)
 
-  it("in a terminal asks for the code and uses it (tmux)", function()
+  it("in a terminal asks for the code without echoing it, and uses it (tmux)", function()
     if not (DETLUA and proc.have("tmux")) then return pending("needs DETLUA and tmux") end
     mfa_profile()
     files.write(dir .. "/who.lua", PLAYBOOK)
@@ -327,6 +327,9 @@ describe("detlua run", function()
       tmux("send-keys -t mfa Enter")
       local s = wait_for("exit=")
       assert.is_truthy(s:find("exit=0", 1, true), s)
+      -- typed with echo off: the screen shows the prompt, never the code
+      assert.is_truthy(s:find(PROMPT, 1, true), s)
+      assert.is_nil(s:find("246810", 1, true), s)
       assert.matches("arn=arn:aws:sts::444455556666:assumed%-role/Hop1/", s)
       local found
       for _, rec in ipairs(S.sts_session_list(srv)) do

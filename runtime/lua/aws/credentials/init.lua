@@ -92,24 +92,9 @@ end
 -- aws.map tasks need the role there is one prompt per refresh.
 
 -- Reads one line from the controlling terminal (not stdin, which may be a pipe or the
--- playbook's input). Neither aws.core.host nor the REPL's C code offers a way to turn echo
--- off, so the code is echoed: it is worthless once used. -> line | nil, why
+-- playbook's input), with echo off as for a password. -> line | nil, why
 local function tty_prompt(text)
-  local out, why = io.open("/dev/tty", "w")
-  if not out then return nil, why end
-  local inp
-  inp, why = io.open("/dev/tty", "r")
-  if not inp then
-    out:close()
-    return nil, why
-  end
-  out:write(text)
-  out:flush()
-  local line, err = inp:read("l")
-  inp:close()
-  out:close()
-  if not line then return nil, err or "end of input before a code was typed" end
-  return line
+  return require("aws.core.host").tty_read(text, false)
 end
 local prompt = tty_prompt
 
