@@ -25,36 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     const dt_operation *op = s_pick(data[0], &svc);
     fz_msg m;
     if (fz_msg_parse_n(&m, data + 1, size - 1, 1) != 0) return 0;
-    long status = strtol(m.start, NULL, 10);
-    if (status < 100 || status > 599) status = 200 + (long)(m.body_len % 2) * 200;
-    int ok_status = status >= 200 && status < 300;
-
-    lua_State *L = fz_lua();
-    int top = lua_gettop(L);
-    fz_require_field(L, "aws.core.protocol", ok_status ? "parse" : "parse_error");
-    lua_pushstring(L, svc->name);
-    lua_pushstring(L, dt_str(svc, op->name));
-    lua_pushinteger(L, status);
-    fz_push_headers(L, &m);
-    lua_pushlstring(L, m.body, m.body_len);
-    int rc = lua_pcall(L, 5, 1, 0);
-    if (rc == LUA_OK) {
-        FZ_CHECK(lua_istable(L, -1), "%s %s: result is a %s", svc->name, dt_str(svc, op->name),
-                 luaL_typename(L, -1));
-        if (!ok_status) {
-            lua_getfield(L, -1, "code");
-            FZ_CHECK(lua_type(L, -1) == LUA_TSTRING, "%s %s: error code is a %s", svc->name,
-                     dt_str(svc, op->name), luaL_typename(L, -1));
-        }
-    } else if (!fz_is_memory_error(rc)) {
-        const char *msg = lua_tostring(L, -1);
-        FZ_CHECK(ok_status, "parse_error raised: %s", msg ? msg : "(not a string)");
-        char prefix[160];
-        snprintf(prefix, sizeof prefix, "%s:%s: ", svc->name, dt_str(svc, op->lua_name));
-        FZ_CHECK(msg && strncmp(msg, prefix, strlen(prefix)) == 0, "unexpected error: %s",
-                 msg ? msg : "(not a string)");
-    }
-    lua_settop(L, top);
+    fz_check_parse(svc, op, &m);
     fz_msg_free(&m);
     return 0;
 }
