@@ -10,6 +10,7 @@
  * mode, can append one entry at a time (a crash loses nothing) and can trim it. This
  * file does not decide what is worth keeping; the caller filters secrets out. */
 #include "repl.h"
+#include "fdio.h"
 
 #include "lazylib.h"
 
@@ -366,19 +367,6 @@ static void s_unescape(char *s) {
     *w = '\0';
 }
 
-static int s_write_all(int fd, const char *data, size_t len) {
-    while (len > 0) {
-        ssize_t k = write(fd, data, len);
-        if (k < 0) {
-            if (errno == EINTR) continue;
-            return -1;
-        }
-        data += k;
-        len -= (size_t)k;
-    }
-    return 0;
-}
-
 static int s_open_private(const char *path, int flags, dt_repl_error *err) {
     int fd = open(path, flags | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0 && errno == ENOENT && (flags & O_CREAT)) {
@@ -404,7 +392,7 @@ int dt_repl_history_append(const char *path, const char *entry, dt_repl_error *e
     int fd = s_open_private(path, O_WRONLY | O_APPEND | O_CREAT, err);
     int rc = -1;
     if (fd >= 0) {
-        rc = s_write_all(fd, line, len);
+        rc = dt_write_all(fd, line, len);
         if (rc != 0) s_set_error(err, "cannot write the history file", strerror(errno));
         if (close(fd) != 0 && rc == 0) {
             s_set_error(err, "cannot write the history file", strerror(errno));
@@ -431,7 +419,7 @@ static int s_rewrite(const char *path, char **entries, size_t n, size_t first, s
     for (size_t i = 0; rc == 0 && i < n; i++) {
         size_t len;
         char *line = s_escape(entries[(first + i) % cap], &len);
-        rc = line ? s_write_all(fd, line, len) : -1;
+        rc = line ? dt_write_all(fd, line, len) : -1;
         free(line);
     }
     if (fd >= 0 && close(fd) != 0) rc = -1;

@@ -4,6 +4,7 @@
  * It never reads stdin and never retries a read a signal interrupted: Ctrl-C must reach
  * the host's handler, with the terminal's settings put back first. */
 #include "tty.h"
+#include "fdio.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -21,19 +22,6 @@ __attribute__((format(printf, 2, 3))) static long s_fail(dt_tty_error *err, cons
         va_end(ap);
     }
     return -1;
-}
-
-static int s_write_all(int fd, const char *s, size_t n) {
-    while (n > 0) {
-        ssize_t w = write(fd, s, n);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            return -1;
-        }
-        s += w;
-        n -= (size_t)w;
-    }
-    return 0;
 }
 
 long dt_tty_read_line(const char *prompt, int echo, char *buf, size_t cap, dt_tty_error *err) {
@@ -61,7 +49,7 @@ long dt_tty_read_line(const char *prompt, int echo, char *buf, size_t cap, dt_tt
         restore = 1;
     }
     long rc;
-    if (prompt && s_write_all(fd, prompt, strlen(prompt)) != 0) {
+    if (prompt && dt_write_all(fd, prompt, strlen(prompt)) != 0) {
         rc = s_fail(err, "/dev/tty: %s", strerror(errno));
         goto out;
     }
