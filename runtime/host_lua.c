@@ -1,7 +1,7 @@
 /* host_lua.c: the small OS services the Lua layer needs and plain Lua lacks
  * (module aws.core.host): terminal detection, a line from the controlling terminal (echo
- * off for codes), a monotonic clock, sleeping, UTC wall time with sub-second precision, and
- * exiting with a status. Nothing AWS-specific. */
+ * off for codes), replacing a private file atomically, a monotonic clock, sleeping, UTC wall
+ * time with sub-second precision, and exiting with a status. Nothing AWS-specific. */
 #include <lauxlib.h>
 #include <lua.h>
 #include <errno.h>
@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "atomic_file.h"
 #include "host.h"
 #include "tty.h"
 
@@ -35,6 +36,22 @@ static int s_tty_read(lua_State *L) {
     }
     lua_pushlstring(L, line, (size_t)n);
     memset(line, 0, sizeof line);
+    return 1;
+}
+
+/* write_file_atomic(path, data) -> true | nil, message: a new private (0600) file renamed
+ * over path (atomic_file.c); a failure leaves the old file as it was. */
+static int s_write_file_atomic(lua_State *L) {
+    size_t len;
+    const char *path = luaL_checkstring(L, 1);
+    const char *data = luaL_checklstring(L, 2, &len);
+    char err[512];
+    if (dt_write_file_atomic(path, data, len, err, sizeof err) != 0) {
+        luaL_pushfail(L);
+        lua_pushstring(L, err);
+        return 2;
+    }
+    lua_pushboolean(L, 1);
     return 1;
 }
 
@@ -79,6 +96,7 @@ static int s_interruptible(lua_State *L) {
 int luaopen_aws_core_host(lua_State *L) {
     static const luaL_Reg fns[] = {{"isatty", s_isatty},
                                    {"tty_read", s_tty_read},
+                                   {"write_file_atomic", s_write_file_atomic},
                                    {"monotonic_ms", s_monotonic_ms},
                                    {"realtime", s_realtime},
                                    {"sleep_ms", s_sleep_ms},

@@ -5,6 +5,7 @@
  * rename, then fsync the directory so the rename itself survives a power cut. It does not
  * keep backups or lock against other writers. */
 #include "atomic_file.h"
+#include "fdio.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -52,17 +53,11 @@ int dt_write_file_atomic(const char *path, const char *data, size_t len, char *e
         s_fail(err, err_len, "cannot create a temporary file next to", path, errno);
         goto out;
     }
-    size_t off = 0;
-    while (off < len) {
-        ssize_t n = write(fd, data + off, len - off);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            s_fail(err, err_len, "cannot write", tmp, errno);
-            close(fd);
-            unlink(tmp);
-            goto out;
-        }
-        off += (size_t)n;
+    if (dt_write_all(fd, data, len) != 0) {
+        s_fail(err, err_len, "cannot write", tmp, errno);
+        close(fd);
+        unlink(tmp);
+        goto out;
     }
     if (fsync(fd) != 0) {
         s_fail(err, err_len, "cannot fsync", tmp, errno);
