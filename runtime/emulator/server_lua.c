@@ -5,8 +5,8 @@
  * listener (server.c) whose one thread runs each request through router:handle(req) in
  * that state, one request at a time under a mutex. The caller's state and the emulator's
  * state share no values: options go in and credentials come out as deep copies. E.serve
- * does the same and blocks until SIGINT/SIGTERM. E.write_file_atomic exposes
- * atomic_file.c to state.lua. The router's optional 4th result, a fault directive
+ * does the same and blocks until SIGINT/SIGTERM. The router's optional 4th result, a fault
+ * directive
  * ({reset=, delay_ms=, truncate_to=, pad_to=}), is copied into the response for server.c
  * to carry out. It does not implement any AWS behaviour itself. */
 #include <errno.h>
@@ -18,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "atomic_file.h"
 #include "host.h"
 #include "server.h"
 
@@ -445,21 +444,6 @@ static int s_tostring(lua_State *L) {
     return 1;
 }
 
-/* write_file_atomic(path, data) -> true | nil, message */
-static int s_write_file_atomic(lua_State *L) {
-    const char *path = luaL_checkstring(L, 1);
-    size_t len;
-    const char *data = luaL_checklstring(L, 2, &len);
-    char err[512];
-    if (dt_write_file_atomic(path, data, len, err, sizeof err) != 0) {
-        luaL_pushfail(L);
-        lua_pushstring(L, err);
-        return 2;
-    }
-    lua_pushboolean(L, 1);
-    return 1;
-}
-
 static const luaL_Reg s_methods[] = {{"port", s_port},
                                      {"url", s_url},
                                      {"stop", s_stop},
@@ -474,10 +458,7 @@ static const luaL_Reg s_meta[] = {{"__gc", s_stop},
                                   {"__index", NULL},
                                   {NULL, NULL}};
 
-static const luaL_Reg s_funcs[] = {{"start", s_start},
-                                   {"serve", s_serve},
-                                   {"write_file_atomic", s_write_file_atomic},
-                                   {NULL, NULL}};
+static const luaL_Reg s_funcs[] = {{"start", s_start}, {"serve", s_serve}, {NULL, NULL}};
 
 int luaopen_aws_core_emulator(lua_State *L) {
     if (luaL_newmetatable(L, S_SERVER_MT)) {

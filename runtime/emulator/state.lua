@@ -187,8 +187,7 @@ function World:persist()
     local ok, text = pcall(self.serialize, self)
     local err
     if ok then
-        local emulator = require "aws.core.emulator"
-        local written, werr = emulator.write_file_atomic(self.state_path, text)
+        local written, werr = require("aws.core.host").write_file_atomic(self.state_path, text)
         if written then
             self.last_saved = text
             return true

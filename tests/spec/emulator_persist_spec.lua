@@ -5,7 +5,6 @@
 -- credentials must keep working after a restart) and the file's documented format.
 local C = require "emulator_client"
 local router = require "detlua.emulator.router"
-local emulator = require "aws.core.emulator"
 local wire = require "detlua.emulator.wire_json"
 local host = require "aws.core.host"
 local files = require "files"
@@ -106,15 +105,19 @@ describe("emulator state file (in process)", function()
     end)
 end)
 
-describe("aws.core.emulator.write_file_atomic", function()
+describe("aws.core.host.write_file_atomic", function()
     it("replaces the contents and leaves no temporary file", function()
         local dir = tmpdir()
         local path = dir .. "/f.txt"
-        assert.is_true(emulator.write_file_atomic(path, "one"))
-        assert.is_true(emulator.write_file_atomic(path, "two, longer"))
+        assert.is_true(host.write_file_atomic(path, "one"))
+        assert.is_true(host.write_file_atomic(path, "two, longer"))
         assert.equal("two, longer", files.read(path))
         assert.same({ "f.txt" }, ls(dir))
-        local ok, err = emulator.write_file_atomic(dir .. "/missing/f.txt", "x")
+        -- private whatever the old file's mode was (the SSO token cache relies on it)
+        assert.is_true(os.execute("chmod 644 " .. path .. " && test \"$(stat -c %a " .. path .. ")\" = 644"))
+        assert.is_true(host.write_file_atomic(path, "three"))
+        assert.is_true(os.execute("test \"$(stat -c %a " .. path .. ")\" = 600"))
+        local ok, err = host.write_file_atomic(dir .. "/missing/f.txt", "x")
         assert.is_nil(ok)
         assert.matches("missing", err)
         files.rmdir(dir)
