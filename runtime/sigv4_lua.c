@@ -290,7 +290,7 @@ static int64_t s_read_time(s_args *a) {
         lua_Number x = lua_tonumber(L, -1);
         if (!isfinite(x) || x < 0 || x > 253402300799.0)
             luaL_error(L, "%s: time: epoch seconds out of range", a->fn);
-        v = (int64_t)floor(x);
+        v = (int64_t)x; /* x >= 0: truncation is floor, without a libm call */
     } else if (t == LUA_TSTRING) {
         size_t len;
         const char *s = lua_tolstring(L, -1, &len);

@@ -149,4 +149,39 @@ describe("lazily loaded parts of aws", function()
       assert.is_nil(loaded[m], m .. " was loaded by a plain call: " .. list)
     end
   end)
+
+  it("libm is opened by the first math function, and every one gives stock Lua's result", function()
+    -- detlua does not link libm (runtime/libm_lazy.c): a call needs none of it. The oracle
+    -- for the results is the stock lua5.4, which links libm as usual.
+    local chunk = [[
+      local function maps()
+        local f = assert(io.open("/proc/self/maps")) local m = f:read("a") f:close()
+        return m:find("libm%.so") ~= nil
+      end
+      local before = maps()
+      local r = {}
+      local function add(v) r[#r + 1] = string.format("%.17g", v) end
+      for _, x in ipairs({ -2.5, -1, -0.5, 0.25, 0.5, 1, 3.7, 1e10 }) do
+        add(math.floor(x)) add(math.ceil(x)) add(math.abs(x)) add(math.exp(x / 7))
+        add(math.sin(x)) add(math.cos(x)) add(math.tan(x)) add(math.atan(x, 2))
+        if x >= 0 then add(math.sqrt(x)) add(math.log(x + 1)) add(math.log(x + 1, 2)) add(math.log(x + 1, 10)) end
+        if x >= -1 and x <= 1 then add(math.asin(x)) add(math.acos(x)) end
+        add(math.fmod(x, 0.75)) add(x % 0.75) add(2 ^ x) add(x // 0.3)
+      end
+      print((before and "loaded" or "absent") .. " " .. table.concat(r, " "))
+    ]]
+    local r = proc.run{ argv = { proc.detlua(), "-e", chunk } }
+    assert.equal(0, r.code, r.stderr)
+    assert.equal("absent ", r.stdout:sub(1, 7))
+    if not proc.have("lua5.4") then return pending("no stock lua5.4 to compare with") end
+    local stock = proc.run{ argv = { "lua5.4", "-e", chunk } }
+    assert.equal(0, stock.code, stock.stderr)
+    assert.equal(stock.stdout:sub(8), r.stdout:sub(8))
+    if proc.have("readelf") then
+      local dyn = proc.output("readelf -d " .. proc.quote(proc.detlua()))
+      if dyn:find("liblua5.4.so", 1, true) == nil then -- Lua linked in: libm is not
+        assert.is_nil(dyn:find("libm.so", 1, true), dyn)
+      end
+    end
+  end)
 end)

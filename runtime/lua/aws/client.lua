@@ -304,7 +304,7 @@ function M.invoke(self, op, params)
     local skew_used = clock_skew_s[retry_key] or 0
     local s = sigv4.sign{ method = req.method, url = url, headers = headers, body = req.body,
       region = cfg.signing_region, service = cfg.signing_name,
-      credentials = creds, time = math.floor(now_s() + skew_used) }
+      credentials = creds, time = now_s() + skew_used } -- sign takes the whole seconds
     for _, h in ipairs(s.headers) do headers[#headers + 1] = h end
     if debug then
       log_debug("-> %s %s (attempt %d)", req.method, url, attempt)
