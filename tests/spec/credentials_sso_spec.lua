@@ -114,23 +114,25 @@ local function write_refreshable(key, token, expires_at, extra)
   return files.write(cache_path(key), json.encode(doc), "600"), doc
 end
 
--- Permission bits and directory listing as Python's os module sees them.
+-- Python's output for prog, run with sys.argv[1] = arg (trailing whitespace dropped), and its
+-- exit status: permission bits, directory listings and dates as Python sees them.
+local function py(prog, arg)
+  local out, code = proc.output(proc.PYTHON .. " -c " .. proc.quote(prog) .. " " .. proc.quote(arg) .. " 2>&1")
+  return (out:gsub("%s+$", "")), code
+end
 local function mode_of(path)
-  local prog = "import os,sys;print('%o' % (os.stat(sys.argv[1]).st_mode & 0o7777))"
-  return (proc.output(proc.PYTHON .. " -c " .. proc.quote(prog) .. " " .. proc.quote(path)):gsub("%s+$", ""))
+  return (py("import os,sys;print('%o' % (os.stat(sys.argv[1]).st_mode & 0o7777))", path))
 end
 -- Epoch seconds of an expiresAt in the AWS CLI v2's format ("2026-01-01T00:00:00Z"), read
 -- by Python's strptime (anything else fails the spec).
 local function epoch_of(s)
-  local prog = "import datetime,sys;print(int(datetime.datetime.strptime(sys.argv[1], '%Y-%m-%dT%H:%M:%SZ')"
-    .. ".replace(tzinfo=datetime.timezone.utc).timestamp()))"
-  local out, code = proc.output(proc.PYTHON .. " -c " .. proc.quote(prog) .. " " .. proc.quote(s) .. " 2>&1")
+  local out, code = py("import datetime,sys;print(int(datetime.datetime.strptime(sys.argv[1], '%Y-%m-%dT%H:%M:%SZ')"
+    .. ".replace(tzinfo=datetime.timezone.utc).timestamp()))", s)
   assert(code == 0, "not the CLI's expiresAt format: " .. s)
   return tonumber(out)
 end
 local function listing(path)
-  local prog = "import os,sys;print(' '.join(sorted(os.listdir(sys.argv[1]))))"
-  return (proc.output(proc.PYTHON .. " -c " .. proc.quote(prog) .. " " .. proc.quote(path)):gsub("%s+$", ""))
+  return (py("import os,sys;print(' '.join(sorted(os.listdir(sys.argv[1]))))", path))
 end
 
 local function env(extra)
