@@ -55,6 +55,14 @@ function M.is_error(x)
   return getmetatable(x) == Error
 end
 
+-- Raises an aws.Error of kind "credentials", what the credential sources fail with; extra:
+-- more of its fields (status, request_id, fields).
+function M.raise_credentials(code, message, extra)
+  local t = { kind = "credentials", code = code, message = message }
+  for k, v in pairs(extra or {}) do t[k] = v end
+  error(M.new(t), 0)
+end
+
 function Error:__tostring()
   local where = self.operation or "aws"
   local detail

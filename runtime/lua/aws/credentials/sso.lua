@@ -28,11 +28,7 @@ M.MAX_RESPONSE_BYTES = 64 * 1024
 -- botocore's SSOTokenProvider._REFRESH_WINDOW: a token with less than this left is refreshed.
 M.REFRESH_WINDOW_S = 15 * 60
 
-local function fail(code, msg, extra)
-  local t = { kind = "credentials", code = code, message = msg }
-  for k, v in pairs(extra or {}) do t[k] = v end
-  error(errors.new(t), 0)
-end
+local fail = errors.raise_credentials
 
 local function str(v)
   if type(v) == "string" and v ~= "" then return v end

@@ -18,11 +18,7 @@ local M = {}
 M.MAX_TOKEN_BYTES = 64 * 1024
 M.MAX_ATTEMPTS = 3
 
-local function fail(code, msg, extra)
-  local t = { kind = "credentials", code = code, message = msg }
-  for k, v in pairs(extra or {}) do t[k] = v end
-  error(errors.new(t), 0)
-end
+local fail = errors.raise_credentials
 
 local function read_token(path)
   local f, err = io.open(path, "rb")
