@@ -92,17 +92,7 @@ describe("onboard-members", function()
   it("reports every bad CSV row with its line number and sends nothing", function()
     local log = files.tmpname()
     local r = S.run_local(SCENARIO, SCRIPT, { "--csv=" .. files.src(BAD_CSV) }, { "--audit-log", log })
-    assert.equal(2, r.code, r.describe)
-    local lines = {}
-    for _, e in ipairs(r.json.errors) do lines[#lines + 1] = e.line end
-    assert.same(BAD_LINES, lines)
-    assert.equal(false, r.json.ok)
-    for _, n in ipairs(BAD_LINES) do
-      assert.truthy(r.stderr:find("members%-bad%.csv:" .. n .. ": "), "stderr names line " .. n)
-    end
-    assert.truthy(r.stderr:find("nothing was sent", 1, true))
-    assert.same({}, files.json_records(log))
-    os.remove(log)
+    S.assert_bad_csv_refused(r, BAD_LINES, log)
   end)
 
   it("rejects missing or contradictory arguments with exit status 2", function()

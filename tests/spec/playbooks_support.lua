@@ -10,6 +10,8 @@ local files = require("files")
 local loopback = require("loopback")
 local proc = require("proc")
 local secrets = require("secrets")
+-- what busted gives specs as `assert`; a module they require takes it explicitly
+local luassert = require("luassert")
 
 local S = {}
 
@@ -151,6 +153,23 @@ function S.parse_csv(text)
     out[#out + 1] = t
   end
   return out, header
+end
+
+-- A run given tests/data/playbooks/members-bad.csv: exit status 2, every bad line (bad_lines)
+-- in the JSON result's errors and named on stderr, "nothing was sent", and no record in the
+-- audit log at log_path (removed afterwards).
+function S.assert_bad_csv_refused(r, bad_lines, log_path)
+  luassert.equal(2, r.code, r.describe)
+  local lines = {}
+  for _, e in ipairs(r.json.errors) do lines[#lines + 1] = e.line end
+  luassert.same(bad_lines, lines)
+  luassert.equal(false, r.json.ok)
+  for _, n in ipairs(bad_lines) do
+    luassert.truthy(r.stderr:find("members%-bad%.csv:" .. n .. ": "), "stderr names line " .. n)
+  end
+  luassert.truthy(r.stderr:find("nothing was sent", 1, true))
+  luassert.same({}, files.json_records(log_path))
+  os.remove(log_path)
 end
 
 return S
